@@ -1,0 +1,37 @@
+namespace Telemetry.Grains;
+
+/// <summary>A grain that counts a tenant's log in order: events at or below its applied sequence number are skipped.</summary>
+public interface IEventCounter
+{
+    /// <summary>Counts the events it has not counted yet. <paramref name="events"/> is in sequence order.</summary>
+    Task ApplyAsync(CountedEvent[] events);
+}
+
+/// <summary>A tenant's live metrics, in memory. Key: the tenant id.</summary>
+public interface ITenantMetricsGrain : IGrainWithStringKey, IEventCounter
+{
+    Task<MetricsOverview> GetOverviewAsync(MetricsWindow window);
+
+    Task<MetricsCategories> GetCategoriesAsync(MetricsWindow window);
+
+    /// <exception cref="ArgumentException">The bucket is not available for the window.</exception>
+    Task<MetricsTimeseries> GetTimeseriesAsync(MetricsWindow window, SeriesBucket bucket, string? type);
+}
+
+/// <summary>One user's live metrics, in memory. Key: <see cref="UserKey.Format"/> of tenant and user.</summary>
+public interface IUserMetricsGrain : IGrainWithStringKey, IEventCounter
+{
+    Task<UserMetrics> GetAsync(MetricsWindow window);
+}
+
+/// <summary>The key of a user's grain: the tenant id (which has no '/') and the user id.</summary>
+public static class UserKey
+{
+    public static string Format(string tenantId, string userId) => string.Concat(tenantId, "/", userId);
+
+    public static (string TenantId, string UserId) Parse(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash <= 0 ? throw new ArgumentException($"Not a user key: {key}", nameof(key)) : (key[..slash], key[(slash + 1)..]);
+    }
+}

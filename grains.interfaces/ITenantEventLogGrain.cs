@@ -1,0 +1,13 @@
+namespace Telemetry.Grains;
+
+/// <summary>
+/// A tenant's event log: the one writer of the tenant's events. It commits them to PostgreSQL in
+/// group commits, then hands them, in sequence order, to the tenant's and users' metrics grains.
+/// Key: the tenant id.
+/// </summary>
+public interface ITenantEventLogGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the events durably (duplicates of stored ids once) and answers one outcome per event, in order.</summary>
+    /// <exception cref="StorageUnavailableException">Nothing of this call was stored; it may be retried.</exception>
+    Task<AppendOutcome[]> AppendAsync(EventRecord[] events);
+}

@@ -1,0 +1,25 @@
+namespace Telemetry.Grains;
+
+/// <summary>Tuning of the tenant event log (configuration section <c>EventLog</c>).</summary>
+public sealed class EventLogOptions
+{
+    public const string Section = "EventLog";
+
+    /// <summary>Most events in one group commit.</summary>
+    public int MaxCommitEvents { get; set; } = 5000;
+
+    /// <summary>Events waiting for a commit beyond which appends are refused (503) until the log catches up.</summary>
+    public int MaxPendingEvents { get; set; } = 100_000;
+
+    /// <summary>Most events handed to the metrics grains in one round.</summary>
+    public int MaxDispatchEvents { get; set; } = 5000;
+
+    /// <summary>Committed events kept in memory for dispatch; past that, the dispatcher reads them back from PostgreSQL.</summary>
+    public int MaxQueuedDispatchEvents { get; set; } = 200_000;
+
+    /// <summary>How often the log retries a stalled dispatch and saves its cursor when it moved.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Least time between two saves of the dispatch cursor.</summary>
+    public TimeSpan CursorSaveInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

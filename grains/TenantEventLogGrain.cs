@@ -1,0 +1,237 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Telemetry.Storage;
+
+namespace Telemetry.Grains;
+
+/// <summary>
+/// The one writer of a tenant's events. Appends that arrive while a commit is in flight wait and
+/// go together in the next one (group commit), so the rate is bounded by PostgreSQL's commits, not by
+/// calls. Each commit reserves the next sequence numbers with a compare-and-set of the tenant's log
+/// head; an append is answered only after its commit, and the committed events then go to the
+/// metrics grains through the <see cref="MetricsDispatcher"/>.
+/// </summary>
+[Reentrant] // appends must queue while a commit is in flight; all state is touched between awaits only
+public sealed partial class TenantEventLogGrain(
+    [PersistentState("event-log", StorageNames.Grains)] IPersistentState<EventLogCursor> cursor,
+    EventBatchWriter writer,
+    EventLogReader log,
+    IOptions<EventLogOptions> options,
+    TimeProvider clock,
+    ILogger<TenantEventLogGrain> logger)
+    : Grain, ITenantEventLogGrain
+{
+    private readonly Queue<PendingAppend> _pending = new();
+    private readonly EventLogOptions _options = options.Value;
+    private int _pendingEvents;
+    private Task? _committing;
+    private MetricsDispatcher _dispatcher = null!;
+    private long _head;
+    private DateTimeOffset _cursorSavedAt;
+
+    private string TenantId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _head = await log.ReadHeadAsync(TenantId, cancellationToken)
+            ?? throw new ArgumentException($"There is no tenant '{TenantId}'.");
+        _dispatcher = new MetricsDispatcher(TenantId, GrainFactory, log, _options, logger);
+        _dispatcher.Start(Math.Min(cursor.State.DispatchedSeq, _head), _head);
+        _cursorSavedAt = clock.GetUtcNow();
+        this.RegisterGrainTimer(MaintainAsync, _options.MaintenanceInterval, _options.MaintenanceInterval);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await SaveCursorAsync(cancellationToken);
+    }
+
+    public async Task<AppendOutcome[]> AppendAsync(EventRecord[] events)
+    {
+        if (events.Length == 0) return [];
+        if (_pendingEvents + events.Length > _options.MaxPendingEvents)
+        {
+            throw new StorageUnavailableException("The event log is behind; retry shortly.");
+        }
+
+        var append = new PendingAppend(events);
+        _pending.Enqueue(append);
+        _pendingEvents += events.Length;
+        _committing ??= CommitPendingAsync();
+        return await append.Outcome.Task;
+    }
+
+    /// <summary>Commits what is pending, batch after batch, until nothing is.</summary>
+    private async Task CommitPendingAsync()
+    {
+        try
+        {
+            while (_pending.Count > 0)
+            {
+                var batch = new List<PendingAppend>();
+                var count = 0;
+                while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= _options.MaxCommitEvents))
+                {
+                    batch.Add(_pending.Dequeue());
+                    count += next.Events.Length;
+                }
+                _pendingEvents -= count;
+                await CommitAsync(batch);
+            }
+        }
+        finally
+        {
+            _committing = null;
+        }
+    }
+
+    private async Task CommitAsync(List<PendingAppend> batch)
+    {
+        // Within a batch the first copy of an id is the one written; later copies are its duplicates.
+        var unique = new List<EventRecord>();
+        var firstIndex = new Dictionary<Guid, int>();
+        foreach (var append in batch)
+        {
+            foreach (var e in append.Events)
+            {
+                if (firstIndex.TryAdd(e.Id, unique.Count)) unique.Add(e);
+            }
+        }
+
+        var expected = _head;
+        HashSet<long> inserted;
+        try
+        {
+            var result = await writer.AppendAsync(TenantId, expected, unique);
+            if (!result.Fenced)
+            {
+                // Another activation moved the head: this one is stale. Nothing was written.
+                LogFenced(TenantId, expected);
+                Fail(batch, new StorageUnavailableException("The tenant's event log moved to another silo; retry."));
+                DeactivateOnIdle();
+                return;
+            }
+            inserted = result.InsertedSeqs;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var settled = await SettleAsync(expected, unique.Count);
+            if (settled is null)
+            {
+                LogCommitFailed(ex, TenantId, expected);
+                Fail(batch, new StorageUnavailableException("PostgreSQL did not take the events; nothing was stored. Retry."));
+                return;
+            }
+            inserted = settled;
+        }
+
+        _head = expected + unique.Count;
+        var stored = new List<EventLogReader.LoggedEvent>(inserted.Count);
+        for (var i = 0; i < unique.Count; i++)
+        {
+            var seq = expected + 1 + i;
+            if (inserted.Contains(seq)) stored.Add(new EventLogReader.LoggedEvent(unique[i].ToCounted(seq), unique[i].UserId));
+        }
+        _dispatcher.Committed(expected, _head, stored);
+
+        var originals = await ReceivedAtOfDuplicatesAsync(unique, expected, inserted);
+        foreach (var append in batch)
+        {
+            var outcomes = new AppendOutcome[append.Events.Length];
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                var e = append.Events[i];
+                var first = firstIndex[e.Id];
+                var isOriginal = ReferenceEquals(unique[first], e) && inserted.Contains(expected + 1 + first);
+                var receivedAt = inserted.Contains(expected + 1 + first) ? unique[first].ReceivedAt
+                    : originals.GetValueOrDefault(e.Id, e.ReceivedAt);
+                outcomes[i] = new AppendOutcome(e.Id, receivedAt, Duplicate: !isOriginal);
+            }
+            append.Outcome.TrySetResult(outcomes);
+        }
+    }
+
+    /// <summary>
+    /// After a failed commit, finds out whether it happened: the head tells, because the commit moves
+    /// it in the same statement. Answers the stored sequence numbers, or null when nothing was stored.
+    /// If it cannot tell, this activation's view of the head is unreliable: it deactivates.
+    /// </summary>
+    private async Task<HashSet<long>?> SettleAsync(long expected, int count)
+    {
+        try
+        {
+            var head = await log.ReadHeadAsync(TenantId);
+            if (head == expected) return null;
+            if (head == expected + count) return await log.ReadSeqsAsync(TenantId, expected, expected + count);
+            LogHeadMoved(TenantId, expected, head);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogSettleFailed(ex, TenantId, expected);
+        }
+        DeactivateOnIdle();
+        throw new StorageUnavailableException("PostgreSQL is unavailable; the events were not acknowledged. Retry with the same ids.");
+    }
+
+    private async Task<Dictionary<Guid, DateTimeOffset>> ReceivedAtOfDuplicatesAsync(List<EventRecord> unique, long expected, HashSet<long> inserted)
+    {
+        if (inserted.Count == unique.Count) return [];
+        var ids = new List<Guid>();
+        for (var i = 0; i < unique.Count; i++)
+        {
+            if (!inserted.Contains(expected + 1 + i)) ids.Add(unique[i].Id);
+        }
+        try
+        {
+            return await log.ReadReceivedAtAsync(TenantId, [.. ids]);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The events are stored; only the originals' receipt times are unknown. Answer with this copy's.
+            LogDuplicateLookupFailed(ex, TenantId);
+            return [];
+        }
+    }
+
+    private static void Fail(List<PendingAppend> batch, Exception error)
+    {
+        foreach (var append in batch) append.Outcome.TrySetException(error);
+    }
+
+    private async Task MaintainAsync(CancellationToken cancellationToken)
+    {
+        _dispatcher.EnsureRunning();
+        if (clock.GetUtcNow() - _cursorSavedAt >= _options.CursorSaveInterval) await SaveCursorAsync(cancellationToken);
+    }
+
+    private async Task SaveCursorAsync(CancellationToken cancellationToken)
+    {
+        if (_dispatcher is null || cursor.State.DispatchedSeq == _dispatcher.Dispatched) return;
+        cursor.State.DispatchedSeq = _dispatcher.Dispatched;
+        await cursor.WriteStateAsync(cancellationToken);
+        _cursorSavedAt = clock.GetUtcNow();
+    }
+
+    /// <summary>One caller's events and the answer it waits for.</summary>
+    private sealed class PendingAppend(EventRecord[] events)
+    {
+        public EventRecord[] Events { get; } = events;
+
+        public TaskCompletionSource<AppendOutcome[]> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the log head moved away from {Expected}; this activation is stale and steps down")]
+    private partial void LogFenced(string tenant, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: the commit after {Expected} failed and stored nothing")]
+    private partial void LogCommitFailed(Exception ex, string tenant, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: expected head {Expected} or its commit, found {Head}")]
+    private partial void LogHeadMoved(string tenant, long expected, long? head);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {Tenant}: could not tell whether the commit after {Expected} happened; stepping down")]
+    private partial void LogSettleFailed(Exception ex, string tenant, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: could not read the receipt times of duplicates")]
+    private partial void LogDuplicateLookupFailed(Exception ex, string tenant);
+}

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+using Telemetry.Storage;
+
+namespace Telemetry.Grains;
+
+/// <summary>
+/// A tenant's live metrics. On activation it loads the rollups that the event log writes in the
+/// same statement as the events, together with the log head they reflect; after that it counts
+/// what the log hands it past that head. Reads never touch PostgreSQL.
+/// </summary>
+public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimeProvider clock, ILogger<TenantMetricsGrain> logger)
+    : Grain, ITenantMetricsGrain
+{
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
+    private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var (head, rows) = await rollups.LoadAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
+        foreach (var row in rows)
+        {
+            var seconds = row.Granularity switch
+            {
+                TenantRollupStore.Granularity.Minute => MetricsAggregate.MinuteSeconds,
+                TenantRollupStore.Granularity.Hour => MetricsAggregate.HourSeconds,
+                _ => MetricsAggregate.DaySeconds,
+            };
+            _metrics.Load((SeriesBucketKind)row.Granularity, row.BucketStart.ToUnixTimeSeconds() / seconds, row.Type, row.Totals);
+        }
+        _metrics.AppliedSeq = head;
+        LogLoaded(rows.Count, head);
+        this.RegisterGrainTimer(PruneAsync, PruneEvery, PruneEvery);
+    }
+
+    public Task ApplyAsync(CountedEvent[] events)
+    {
+        _metrics.Apply(events);
+        return Task.CompletedTask;
+    }
+
+    public Task<MetricsOverview> GetOverviewAsync(MetricsWindow window)
+    {
+        var now = clock.GetUtcNow();
+        var totals = _metrics.Totals(window, now, out var from);
+        return Task.FromResult(new MetricsOverview(from, now, totals));
+    }
+
+    public Task<MetricsCategories> GetCategoriesAsync(MetricsWindow window)
+    {
+        var now = clock.GetUtcNow();
+        var categories = _metrics.Categories(window, now, out var from);
+        return Task.FromResult(new MetricsCategories(from, now, categories));
+    }
+
+    public Task<MetricsTimeseries> GetTimeseriesAsync(MetricsWindow window, SeriesBucket bucket, string? type)
+    {
+        var now = clock.GetUtcNow();
+        var points = _metrics.Timeseries(window, bucket, type, now, out var from);
+        return Task.FromResult(new MetricsTimeseries(from, now, points));
+    }
+
+    /// <summary>Drops expired buckets here and their rollup rows in PostgreSQL.</summary>
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        _metrics.Prune(now);
+        await rollups.PruneAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tenant metrics loaded: {Rows} rollup rows at log head {Head}")]
+    private partial void LogLoaded(int rows, long head);
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Telemetry.Grains;
+using Telemetry.Storage;
+
+namespace Telemetry.Silo;
+
+/// <summary>Wires a silo: the cluster on PostgreSQL, grain storage, and the services the grains use.</summary>
+public static class Extensions
+{
+    /// <summary>The ADO.NET invariant of Npgsql, which Orleans loads by reflection.</summary>
+    public const string NpgsqlInvariant = "Npgsql";
+
+    /// <summary>Joins the cluster of <c>TELEMETRY_DB</c> with ADO.NET clustering and listens on the configured ports.</summary>
+    public static ISiloBuilder AddTelemetryCluster(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var host = SiloHostOptions.From(configuration);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = host.ClusterId;
+            o.ServiceId = host.ServiceId;
+        });
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = NpgsqlInvariant;
+            o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
+        });
+        if (host.AdvertisedIp is { } ip)
+        {
+            silo.ConfigureEndpoints(IPAddress.Parse(ip), host.SiloPort, host.ClientPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.ConfigureEndpoints(host.SiloPort, host.ClientPort, listenOnAnyHostAddress: true);
+        }
+        if (host.SiloName is { } name) silo.Configure<SiloOptions>(o => o.SiloName = name);
+        return silo;
+    }
+
+    /// <summary>Grain storage on PostgreSQL and everything the grains depend on.</summary>
+    public static ISiloBuilder AddTelemetryGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.AddAdoNetGrainStorage(StorageNames.Grains, o =>
+        {
+            o.Invariant = NpgsqlInvariant;
+            o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
+        });
+        // Orleans's own binary format: compact, and tolerant of added fields through the [Id]s.
+        silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(StorageNames.Grains,
+            (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
+        silo.Services.AddTelemetryStorage(configuration);
+        silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
+        silo.Services.TryAddSingleton(TimeProvider.System);
+        return silo;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Data;
+using Npgsql;
+using Telemetry.Grains;
+
+namespace Telemetry.Storage;
+
+/// <summary>Reads a tenant's log back: its head, the events past a sequence number, a user's share of it.</summary>
+public sealed class EventLogReader(NpgsqlDataSource dataSource)
+{
+    internal const string HeadSql = "SELECT log_head FROM tenants WHERE tenant_id = @tenant";
+
+    internal const string LogRangeSql = """
+        SELECT seq, type, status, occurred_at, duration_ms, user_id
+        FROM events
+        WHERE tenant_id = @tenant AND seq > @after AND seq <= @up_to
+        ORDER BY seq
+        LIMIT @limit
+        """;
+
+    internal const string UserLogSql = """
+        SELECT seq, type, status, occurred_at, duration_ms
+        FROM events
+        WHERE tenant_id = @tenant AND user_id = @user AND seq > @after
+        ORDER BY seq
+        """;
+
+    internal const string ReceivedAtSql = """
+        SELECT event_id, received_at FROM events WHERE tenant_id = @tenant AND event_id = ANY(@ids)
+        """;
+
+    internal const string SeqsInRangeSql = """
+        SELECT seq FROM events WHERE tenant_id = @tenant AND seq > @after AND seq <= @up_to
+        """;
+
+    /// <summary>One logged event as the metrics grains need it, with its user.</summary>
+    public readonly record struct LoggedEvent(CountedEvent Event, string? UserId);
+
+    /// <summary>The tenant's log head, or null when there is no such tenant.</summary>
+    public async Task<long?> ReadHeadAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(HeadSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        var head = await command.ExecuteScalarAsync(cancellationToken);
+        return head is long value ? value : null;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> events with after &lt; seq &lt;= upTo, in order.</summary>
+    public async Task<List<LoggedEvent>> ReadRangeAsync(string tenantId, long after, long upTo, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(LogRangeSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("after", after);
+        command.Parameters.AddWithValue("up_to", upTo);
+        command.Parameters.AddWithValue("limit", limit);
+        var events = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new LoggedEvent(ReadCounted(reader), reader.IsDBNull(5) ? null : reader.GetString(5)));
+        }
+        return events;
+    }
+
+    /// <summary>
+    /// In one snapshot: the tenant's head and the user's events after <paramref name="after"/>.
+    /// Every event of the user at or below the head is in the answer or was at or below <paramref name="after"/>.
+    /// </summary>
+    public async Task<(long Head, List<CountedEvent> Events)> ReadUserLogAsync(string tenantId, string userId, long after, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        long head;
+        await using (var headCommand = new NpgsqlCommand(HeadSql, connection, transaction))
+        {
+            headCommand.Parameters.AddWithValue("tenant", tenantId);
+            head = await headCommand.ExecuteScalarAsync(cancellationToken) is long h ? h : 0;
+        }
+
+        var events = new List<CountedEvent>();
+        await using (var command = new NpgsqlCommand(UserLogSql, connection, transaction))
+        {
+            command.Parameters.AddWithValue("tenant", tenantId);
+            command.Parameters.AddWithValue("user", userId);
+            command.Parameters.AddWithValue("after", after);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) events.Add(ReadCounted(reader));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return (head, events);
+    }
+
+    /// <summary>When each stored event of <paramref name="ids"/> was received.</summary>
+    public async Task<Dictionary<Guid, DateTimeOffset>> ReadReceivedAtAsync(string tenantId, Guid[] ids, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ReceivedAtSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("ids", ids);
+        var found = new Dictionary<Guid, DateTimeOffset>(ids.Length);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found[reader.GetGuid(0)] = new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero);
+        }
+        return found;
+    }
+
+    /// <summary>The sequence numbers stored with after &lt; seq &lt;= upTo.</summary>
+    public async Task<HashSet<long>> ReadSeqsAsync(string tenantId, long after, long upTo, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(SeqsInRangeSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("after", after);
+        command.Parameters.AddWithValue("up_to", upTo);
+        var seqs = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) seqs.Add(reader.GetInt64(0));
+        return seqs;
+    }
+
+    private static CountedEvent ReadCounted(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        EventBatchWriter.ParseStatus(reader.IsDBNull(2) ? null : reader.GetString(2)),
+        new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
+        reader.IsDBNull(4) ? null : reader.GetDouble(4));
+}
