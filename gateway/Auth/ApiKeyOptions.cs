@@ -1,0 +1,13 @@
+namespace Telemetry.Gateway.Auth;
+
+/// <summary>How the gateway checks API keys (configuration section <c>Auth</c>).</summary>
+public sealed class ApiKeyOptions
+{
+    public const string Section = "Auth";
+
+    /// <summary>
+    /// How long a looked-up key is trusted before PostgreSQL is asked again (default 500 ms): the most
+    /// time a revoked key keeps working on a gateway.
+    /// </summary>
+    public TimeSpan CacheFor { get; set; } = TimeSpan.FromMilliseconds(500);
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Orleans.Configuration;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Health;
+using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Metrics;
+using Telemetry.Storage;
+
+namespace Telemetry.Gateway;
+
+/// <summary>Registers the gateway's services and maps its endpoints.</summary>
+public static class Extensions
+{
+    public static WebApplicationBuilder AddTelemetryGateway(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+
+        var port = configuration.GetValue("TELEMETRY_HTTP_PORT", 8080);
+        var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenAnyIP(port);
+            kestrel.Limits.MaxRequestBodySize = RequestBody.CompressedLimit(ingest.MaxBodyBytes);
+        });
+
+        // Kestrel listens while the Orleans client is still connecting, so that /health/live
+        // answers and /health/ready says 503 until the cluster is reachable.
+        services.Configure<HostOptions>(o => o.ServicesStartConcurrently = true);
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = configuration["TELEMETRY_CLUSTER_ID"] is { Length: > 0 } cluster ? cluster : "telemetry";
+                o.ServiceId = configuration["TELEMETRY_SERVICE_ID"] is { Length: > 0 } service ? service : "telemetry";
+            });
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = "Npgsql";
+                o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
+            });
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                return true;
+            });
+        });
+
+        services.AddTelemetryStorage(configuration);
+        services.TryAddSingletonTimeProvider();
+        services.Configure<IngestOptions>(configuration.GetSection(IngestOptions.Section));
+        services.Configure<ApiKeyOptions>(configuration.GetSection(ApiKeyOptions.Section));
+        services.AddSingleton<ApiKeyResolver>();
+        services.AddSingleton<EventValidator>();
+        services.AddSingleton<EventIngestion>();
+        services.AddSingleton<HealthProbe>();
+
+        services.AddAuthentication(ApiKeyDefaults.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeyDefaults.IngestPolicy, p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, "ingest"))
+            .AddPolicy(ApiKeyDefaults.ReadPolicy, p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, "read"))
+            .AddPolicy(ApiKeyDefaults.AdminPolicy, p => p.RequireClaim(ApiKeyDefaults.ScopeClaim, "admin"));
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default);
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ClusterFailureHandler>();
+        return builder;
+    }
+
+    public static WebApplication MapTelemetryGateway(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthApi();
+        app.MapEventsApi();
+        app.MapMetricsApi();
+        return app;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Telemetry.Gateway.Health;
+using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Metrics;
+
+namespace Telemetry.Gateway.Infrastructure;
+
+/// <summary>Source-generated JSON for every body the gateway writes: snake_case, nulls written out.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(IngestedEvent))]
+[JsonSerializable(typeof(BatchResponse))]
+[JsonSerializable(typeof(OverviewResponse))]
+[JsonSerializable(typeof(CategoriesResponse))]
+[JsonSerializable(typeof(TimeseriesResponse))]
+[JsonSerializable(typeof(UserMetricsResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(LiveResponse))]
+[JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(HttpValidationProblemDetails))]
+internal sealed partial class GatewayJson : JsonSerializerContext;

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Telemetry.Grains;
+
+namespace Telemetry.Gateway.Ingest;
+
+/// <summary>
+/// The contract's rules for an event, in one place that every ingest surface uses. Turns a draft
+/// into the record the event log stores, or says which fields break which rule.
+/// </summary>
+public sealed partial class EventValidator(TimeProvider clock)
+{
+    public const int MaxTypeLength = 128;
+    public const int MaxUserIdLength = 256;
+    public const int MaxSessionIdLength = 256;
+    public const int MaxEnvironmentLength = 64;
+    public const int MaxPropertiesBytes = 32 * 1024;
+    public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromHours(24);
+
+    /// <summary>The current time as the store keeps it (microseconds): an event's receipt time.</summary>
+    public DateTimeOffset Now() => TruncateToMicroseconds(clock.GetUtcNow());
+
+    /// <summary>The record to store, or null with the reasons added to <paramref name="errors"/>.</summary>
+    public EventRecord? Validate(EventDraft draft, DateTimeOffset receivedAt, List<FieldError> errors)
+    {
+        var before = errors.Count;
+
+        var id = Guid.Empty;
+        if (draft.Id is { } idText)
+        {
+            if (!Guid.TryParseExact(idText, "D", out id)) errors.Add(new FieldError("id", "must be a UUID such as 0191f1a0-7c2e-7d3a-9f00-5b6c7d8e9f10"));
+            else if (id == Guid.Empty) errors.Add(new FieldError("id", "must not be the nil UUID"));
+        }
+
+        if (draft.Type is not { } type) errors.Add(new FieldError("type", "is required"));
+        else if (TextRules.Length(type) is < 1 or > MaxTypeLength) errors.Add(new FieldError("type", $"must be 1 to {MaxTypeLength} characters"));
+        else if (TextRules.HasControl(type)) errors.Add(new FieldError("type", "must not contain control characters"));
+
+        EventStatus? status = null;
+        if (draft.Status is { } statusText)
+        {
+            if (statusText.Equals("success", StringComparison.OrdinalIgnoreCase)) status = EventStatus.Success;
+            else if (statusText.Equals("failure", StringComparison.OrdinalIgnoreCase)) status = EventStatus.Failure;
+            else errors.Add(new FieldError("status", "must be \"success\" or \"failure\""));
+        }
+
+        CheckLength(draft.UserId, "user_id", 1, MaxUserIdLength, errors);
+        CheckLength(draft.SessionId, "session_id", 0, MaxSessionIdLength, errors);
+        CheckLength(draft.Environment, "environment", 0, MaxEnvironmentLength, errors);
+
+        var timestamp = receivedAt;
+        if (draft.Timestamp is { } timestampText)
+        {
+            if (!TryParseRfc3339(timestampText, out timestamp)) errors.Add(new FieldError("timestamp", "must be an RFC 3339 date-time with an offset, such as 2026-11-23T06:04:27Z"));
+            else if (timestamp - receivedAt > MaxFutureSkew) errors.Add(new FieldError("timestamp", "must not be more than 24 hours in the future"));
+        }
+
+        if (draft.DurationMs is { } duration && (!double.IsFinite(duration) || duration < 0))
+        {
+            errors.Add(new FieldError("duration_ms", "must be a finite number of at least 0"));
+        }
+
+        var properties = draft.PropertiesJson ?? "{}";
+        if (draft.PropertiesJson is not null) CheckProperties(properties, errors);
+
+        if (errors.Count > before) return null;
+        return new EventRecord(
+            draft.Id is null ? Guid.CreateVersion7(receivedAt) : id,
+            draft.Type!,
+            status,
+            draft.UserId,
+            draft.SessionId,
+            draft.Environment,
+            timestamp,
+            receivedAt,
+            draft.DurationMs is { } d ? Math.Abs(d) : null, // -0 is stored as 0
+            properties);
+    }
+
+    /// <summary>Parses RFC 3339 (date, 'T', time, fraction, and 'Z' or an offset), kept to microseconds as the store keeps it.</summary>
+    public static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    {
+        value = default;
+        var match = Rfc3339().Match(text);
+        if (!match.Success) return false;
+
+        // .NET parses at most 7 fractional digits; the store keeps 6.
+        var fraction = match.Groups["fraction"].Value;
+        var normalized = string.Concat(match.Groups["datetime"].Value, fraction.Length > 0 ? "." + fraction[..Math.Min(7, fraction.Length)] : "", match.Groups["offset"].Value.ToUpperInvariant());
+        if (!DateTimeOffset.TryParse(normalized.Replace('t', 'T'), CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)) return false;
+        value = TruncateToMicroseconds(parsed.ToUniversalTime());
+        return true;
+    }
+
+    public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value) =>
+        new(value.UtcTicks - value.UtcTicks % 10, TimeSpan.Zero);
+
+    private static void CheckLength(string? text, string field, int min, int max, List<FieldError> errors)
+    {
+        if (text is null) return;
+        var length = TextRules.Length(text);
+        if (length < min || length > max) errors.Add(new FieldError(field, min == 0 ? $"must be at most {max} characters" : $"must be {min} to {max} characters"));
+    }
+
+    private static void CheckProperties(string json, List<FieldError> errors)
+    {
+        if (Encoding.UTF8.GetByteCount(json) > MaxPropertiesBytes)
+        {
+            errors.Add(new FieldError("properties", $"must be at most {MaxPropertiesBytes / 1024} KiB serialized"));
+            return;
+        }
+        using var document = JsonDocument.Parse(json);
+        if (!IsStorable(document.RootElement)) errors.Add(new FieldError("properties", "must not contain NUL characters or unpaired surrogates"));
+    }
+
+    /// <summary>Whether PostgreSQL's jsonb takes every name and string in the value.</summary>
+    private static bool IsStorable(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return false;
+                    }
+                    if (!TextRules.IsWellFormed(name) || !IsStorable(property.Value)) return false;
+                }
+                return true;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!IsStorable(item)) return false;
+                }
+                return true;
+            case JsonValueKind.String:
+                return EventJsonReader.TryGetString(element, out _);
+            default:
+                return true;
+        }
+    }
+
+    [GeneratedRegex(@"^(?<datetime>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339();
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Infrastructure;
+
+namespace Telemetry.Gateway.Ingest;
+
+/// <summary>The native ingest endpoints: <c>POST /v1/events</c> and <c>POST /v1/events/batch</c>.</summary>
+public static class EventsApi
+{
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/events").WithTags("Events");
+        group.MapPost("/", IngestOneAsync)
+            .RequireAuthorization(ApiKeyDefaults.IngestPolicy)
+            .WithName("IngestEvent")
+            .WithSummary("Store one event: 201 when stored, 200 with duplicate: true when its id was stored before.");
+        group.MapPost("/batch", IngestBatchAsync)
+            .RequireAuthorization(ApiKeyDefaults.IngestPolicy)
+            .WithName("IngestEventBatch")
+            .WithSummary("Store 1 to 1000 events ({\"events\": [...]} or NDJSON); valid events are stored even when others are rejected.");
+        return group;
+    }
+
+    /// <summary>What the ingest handlers need.</summary>
+    public sealed class IngestServices(EventIngestion ingestion, IOptions<IngestOptions> options)
+    {
+        public EventIngestion Ingestion { get; } = ingestion;
+
+        public IngestOptions Options { get; } = options.Value;
+    }
+
+    public static async Task<Results<Created<IngestedEvent>, Ok<IngestedEvent>, ProblemHttpResult>> IngestOneAsync(
+        HttpRequest request, [AsParameters] IngestServices services, CancellationToken cancellationToken)
+    {
+        var receivedAt = services.Ingestion.Now();
+        if (RequestBody.MediaKind(request) != RequestBody.Kind.Json)
+        {
+            return Problems.UnsupportedMediaType("Send the event as application/json.");
+        }
+
+        var (body, status, problem) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Status(status, problem!);
+        using (body)
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth });
+            }
+            catch (JsonException ex)
+            {
+                return Problems.Status(StatusCodes.Status400BadRequest, $"The body is not JSON: {ex.Message}");
+            }
+
+            using (document)
+            {
+                var errors = new List<FieldError>();
+                var draft = EventJsonReader.Read(document.RootElement, errors);
+                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(request.HttpContext.User.TenantId(), draft, errors, receivedAt);
+                if (outcome is not { } stored) return Problems.Validation(rejected);
+                return stored.Duplicate
+                    ? TypedResults.Ok(new IngestedEvent(stored.Id, stored.ReceivedAt, Duplicate: true))
+                    : TypedResults.Created($"/v1/events/{stored.Id}", new IngestedEvent(stored.Id, stored.ReceivedAt));
+            }
+        }
+    }
+
+    public static async Task<Results<Ok<BatchResponse>, UnprocessableEntity<BatchResponse>, ProblemHttpResult>> IngestBatchAsync(
+        HttpRequest request, [AsParameters] IngestServices services, CancellationToken cancellationToken)
+    {
+        var receivedAt = services.Ingestion.Now();
+        var kind = RequestBody.MediaKind(request);
+        if (kind == RequestBody.Kind.Unsupported)
+        {
+            return Problems.UnsupportedMediaType("Send the batch as application/json ({\"events\": [...]}) or application/x-ndjson.");
+        }
+
+        var (body, status, problem) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Status(status, problem!);
+        using (body)
+        {
+            var read = kind == RequestBody.Kind.Json
+                ? BatchBodyReader.ReadEnvelope(body.Memory, services.Options)
+                : BatchBodyReader.ReadNdjson(body.Memory, services.Options);
+            if (read.Problem is { } refusal) return refusal;
+
+            var response = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), read.Items, receivedAt);
+            return response.Rejected == response.Results.Count
+                ? TypedResults.UnprocessableEntity(response)
+                : TypedResults.Ok(response);
+        }
+    }
+}

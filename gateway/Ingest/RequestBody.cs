@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Telemetry.Gateway.Ingest;
+
+/// <summary>
+/// A request body read whole into a pooled buffer, after gzip when the client sent it so, and
+/// never past the size limit: a gzip bomb costs no more memory than the limit.
+/// </summary>
+public sealed class RequestBody : IDisposable
+{
+    private byte[] _buffer;
+
+    private RequestBody(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>What the body's media type is, as far as ingest cares.</summary>
+    public enum Kind
+    {
+        Unsupported,
+        Json,
+        Ndjson,
+    }
+
+    public static Kind MediaKind(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)) return Kind.Unsupported;
+        if (type.Charset.HasValue && !type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)) return Kind.Unsupported;
+        if (type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)) return Kind.Json;
+        if (type.MediaType.Equals("application/x-ndjson", StringComparison.OrdinalIgnoreCase)) return Kind.Ndjson;
+        return Kind.Unsupported;
+    }
+
+    /// <summary>Reads the body or answers the status code and reason that refuse it (400, 413, 415).</summary>
+    public static async Task<(RequestBody? Body, int Status, string? Problem)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        var encodings = request.Headers.ContentEncoding.ToString();
+        var gzip = false;
+        foreach (var part in encodings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (part.Equals("gzip", StringComparison.OrdinalIgnoreCase) || part.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+            {
+                if (gzip) return (null, StatusCodes.Status415UnsupportedMediaType, "Content-Encoding: gzip may be applied once.");
+                gzip = true;
+            }
+            else if (!part.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return (null, StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{part}' is not supported: send gzip or identity.");
+            }
+        }
+
+        if (request.ContentLength > (gzip ? CompressedLimit(maxBytes) : maxBytes))
+        {
+            return (null, StatusCodes.Status413PayloadTooLarge, $"The body is larger than {maxBytes} bytes.");
+        }
+
+        var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1L, Math.Max(request.ContentLength ?? 4096, 4096)));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > maxBytes) break;
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1L, buffer.Length * 2L));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await source.ReadAsync(buffer.AsMemory(length, buffer.Length - length), cancellationToken);
+                if (read == 0) break;
+                length += read;
+                if (length > maxBytes) break;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, StatusCodes.Status400BadRequest, "The gzip body does not decompress.");
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, StatusCodes.Status413PayloadTooLarge, $"The body is larger than {maxBytes} bytes.");
+        }
+        finally
+        {
+            if (gzip) await source.DisposeAsync();
+        }
+
+        if (length > maxBytes)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, StatusCodes.Status413PayloadTooLarge, gzip
+                ? $"The body is larger than {maxBytes} bytes after decompression."
+                : $"The body is larger than {maxBytes} bytes.");
+        }
+        return (new RequestBody(buffer, length), 0, null);
+    }
+
+    /// <summary>The most raw bytes a gzip body within the limit can take (incompressible data grows a little).</summary>
+    public static long CompressedLimit(int maxBytes) => maxBytes + maxBytes / 100 + 1024;
+}
