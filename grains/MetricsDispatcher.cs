@@ -51,7 +51,8 @@ internal sealed partial class MetricsDispatcher(
     /// <summary>Starts a round of dispatch unless one is under way or nothing is waiting.</summary>
     public void EnsureRunning()
     {
-        if (_running is null && IsBehind) _running = RunAsync();
+        // A round can finish before RunAsync returns (nothing to await): check completion, not null.
+        if ((_running is null || _running.IsCompleted) && IsBehind) _running = RunAsync();
     }
 
     private async Task RunAsync()
@@ -70,10 +71,7 @@ internal sealed partial class MetricsDispatcher(
         {
             LogReadBackFailed(ex, tenantId, Dispatched);
         }
-        finally
-        {
-            _running = null;
-        }
+
     }
 
     /// <summary>The next events after <see cref="Dispatched"/> and the sequence number they reach.</summary>

@@ -57,31 +57,31 @@ public sealed partial class TenantEventLogGrain(
         var append = new PendingAppend(events);
         _pending.Enqueue(append);
         _pendingEvents += events.Length;
-        _committing ??= CommitPendingAsync();
+        if (_committing is null || _committing.IsCompleted) _committing = CommitPendingAsync();
         return await append.Outcome.Task;
     }
 
     /// <summary>Commits what is pending, batch after batch, until nothing is.</summary>
     private async Task CommitPendingAsync()
     {
-        try
+        while (_pending.Count > 0)
         {
-            while (_pending.Count > 0)
+            var batch = new List<PendingAppend>();
+            var count = 0;
+            while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= _options.MaxCommitEvents))
             {
-                var batch = new List<PendingAppend>();
-                var count = 0;
-                while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= _options.MaxCommitEvents))
-                {
-                    batch.Add(_pending.Dequeue());
-                    count += next.Events.Length;
-                }
-                _pendingEvents -= count;
+                batch.Add(_pending.Dequeue());
+                count += next.Events.Length;
+            }
+            _pendingEvents -= count;
+            try
+            {
                 await CommitAsync(batch);
             }
-        }
-        finally
-        {
-            _committing = null;
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Fail(batch, ex is StorageUnavailableException ? ex : new StorageUnavailableException("The commit failed; nothing was acknowledged. Retry with the same ids.", ex));
+            }
         }
     }
 

@@ -25,11 +25,9 @@ public static class EventsApi
     }
 
     /// <summary>What the ingest handlers need.</summary>
-    public sealed class IngestServices(EventIngestion ingestion, IOptions<IngestOptions> options)
+    public sealed record IngestServices(EventIngestion Ingestion, IOptions<IngestOptions> Limits)
     {
-        public EventIngestion Ingestion { get; } = ingestion;
-
-        public IngestOptions Options { get; } = options.Value;
+        public IngestOptions Options => Limits.Value;
     }
 
     public static async Task<Results<Created<IngestedEvent>, Ok<IngestedEvent>, ProblemHttpResult>> IngestOneAsync(

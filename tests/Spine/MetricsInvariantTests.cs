@@ -1,0 +1,78 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Orleans.Runtime;
+using Telemetry.Tests.Infrastructure;
+
+namespace Telemetry.Tests.Spine;
+
+/// <summary>The invariant: live metrics equal a SQL count over the stored events, for every window.</summary>
+[Collection(SharedCluster.Name)]
+public sealed class MetricsInvariantTests(ClusterFixture fixture)
+{
+    private TelemetryCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task Metrics_equal_sql_for_every_window_with_many_tenants_and_users_ingesting_in_parallel()
+    {
+        var tenants = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Cluster.CreateTenantAsync("inv")));
+        var users = Enumerable.Range(0, 12).Select(i => $"user-{i}@example.edu").ToArray();
+        var now = DateTimeOffset.UtcNow;
+
+        // Each tenant gets batches and single events from several writers, through both gateways.
+        await Task.WhenAll(tenants.SelectMany((tenant, t) => Enumerable.Range(0, 4).Select(async w =>
+        {
+            var factory = new EventFactory(seed: t * 100 + w);
+            using var client = Cluster.Gateways[w % 2].CreateClient(tenant.Key);
+            for (var b = 0; b < 5; b++)
+            {
+                var batch = new JsonArray([.. Enumerable.Range(0, 40).Select(_ => (JsonNode)factory.Next(users, now))]);
+                using var response = await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = batch });
+                Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+                using var single = await client.PostAsJsonAsync("v1/events", factory.Next(users, now));
+                Assert.Equal(System.Net.HttpStatusCode.Created, single.StatusCode);
+            }
+        })));
+
+        var sql = new SqlTruth(Cluster.Database);
+        foreach (var (tenantId, key) in tenants)
+        {
+            Assert.Equal(4 * 5 * 41, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenantId)));
+            using var reader = Cluster.Gateways[1].CreateClient(key);
+            var comparison = new MetricsComparison(reader, sql);
+            await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
+            foreach (var user in users.Take(4)) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_are_the_same_after_every_grain_deactivates_and_comes_back()
+    {
+        var (tenantId, key) = await Cluster.CreateTenantAsync("deact");
+        var users = new[] { "ana", "bo", "cy" };
+        var factory = new EventFactory(seed: 7);
+        using var client = Cluster.Gateways[0].CreateClient(key);
+        var batch = new JsonArray([.. Enumerable.Range(0, 300).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
+        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = batch })).EnsureSuccessStatusCode();
+
+        var sql = new SqlTruth(Cluster.Database);
+        var comparison = new MetricsComparison(client, sql);
+        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
+        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+
+        // Deactivate everything idle in the cluster: the log, the tenant's and the users' metrics grains.
+        await Cluster.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var snapshots = await sql.CountAsync(
+            "SELECT count(*) FROM orleans_storage WHERE service_id = @s AND grain_id_extension LIKE @k AND payload IS NOT NULL",
+            ("s", Cluster.Cluster.Options.ServiceId), ("k", tenantId + "/%"));
+        Assert.Equal(users.Length, snapshots);
+
+        foreach (var user in users) Assert.Null(await comparison.UserDiffersAsync(tenantId, user));
+        Assert.Null(await comparison.TenantDiffersAsync(tenantId));
+
+        // And they keep counting after coming back.
+        var more = new JsonArray([.. Enumerable.Range(0, 50).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
+        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = more })).EnsureSuccessStatusCode();
+        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
+        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+    }
+}
