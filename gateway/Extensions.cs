@@ -41,6 +41,8 @@ public static class Extensions
                 o.Invariant = "Npgsql";
                 o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
             });
+            // A call to a silo that died waits this long at most before the client gets a 503 and retries.
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Cluster:ResponseTimeout", TimeSpan.FromSeconds(10)));
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
