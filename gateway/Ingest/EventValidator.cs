@@ -22,11 +22,12 @@ public sealed partial class EventValidator(TimeProvider clock)
     /// <summary>The current time as the store keeps it (microseconds): an event's receipt time.</summary>
     public DateTimeOffset Now() => TruncateToMicroseconds(clock.GetUtcNow());
 
-    /// <summary>The record to store, or null with the reasons added to <paramref name="errors"/>.</summary>
+    /// <summary>
+    /// The record to store, or null with the reasons added to <paramref name="errors"/>. Errors the
+    /// surface already found while reading the draft (<paramref name="errors"/> not empty) reject it too.
+    /// </summary>
     public EventRecord? Validate(EventDraft draft, DateTimeOffset receivedAt, List<FieldError> errors)
     {
-        var before = errors.Count;
-
         var id = Guid.Empty;
         if (draft.Id is { } idText)
         {
@@ -65,7 +66,7 @@ public sealed partial class EventValidator(TimeProvider clock)
         var properties = draft.PropertiesJson ?? "{}";
         if (draft.PropertiesJson is not null) CheckProperties(properties, errors);
 
-        if (errors.Count > before) return null;
+        if (errors.Count > 0) return null;
         return new EventRecord(
             draft.Id is null ? Guid.CreateVersion7(receivedAt) : id,
             draft.Type!,

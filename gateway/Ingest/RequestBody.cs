@@ -112,6 +112,12 @@ public sealed class RequestBody : IDisposable
                 ? $"The body is larger than {maxBytes} bytes after decompression."
                 : $"The body is larger than {maxBytes} bytes.");
         }
+        // JSON text is UTF-8; System.Text.Json checks that only when a string is read, so check it here.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+        }
         return (new RequestBody(buffer, length), 0, null);
     }
 
