@@ -80,6 +80,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<StartupGate>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthApi();

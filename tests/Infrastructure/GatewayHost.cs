@@ -10,6 +10,8 @@ namespace Telemetry.Tests.Infrastructure;
 public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _started = Task.CompletedTask;
 
     private GatewayHost(WebApplication app, Uri baseAddress)
     {
@@ -21,7 +23,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true)
     {
         var port = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -34,9 +36,16 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.AddTelemetryGateway();
         var app = builder.Build();
         app.MapTelemetryGateway();
-        await app.StartAsync();
         var host = new GatewayHost(app, new Uri($"http://127.0.0.1:{port}/"));
-        await host.WaitUntilReadyAsync();
+
+        // Start completes only once the Orleans client has connected, which never happens without
+        // a cluster: the gateway serves (health) meanwhile, so do not wait for it here.
+        host._started = app.StartAsync(host._stopping.Token);
+        if (waitUntilReady)
+        {
+            await host._started;
+            await host.WaitUntilReadyAsync();
+        }
         return host;
     }
 
@@ -49,8 +58,18 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _started;
+        }
+        catch (OperationCanceledException)
+        {
+            // It never finished starting.
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _stopping.Dispose();
     }
 
     private async Task WaitUntilReadyAsync()

@@ -1,0 +1,20 @@
+namespace Telemetry.Gateway.Infrastructure;
+
+/// <summary>
+/// Answers 503 with Retry-After to every request but health probes until the gateway has fully
+/// started, which includes its Orleans client connecting to the cluster.
+/// </summary>
+public sealed class StartupGate(RequestDelegate next, IHostApplicationLifetime lifetime)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!lifetime.ApplicationStarted.IsCancellationRequested && !context.Request.Path.StartsWithSegments("/health"))
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = ClusterFailureHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Problems.Status(StatusCodes.Status503ServiceUnavailable, "The gateway is still connecting to the cluster; retry shortly.").ExecuteAsync(context);
+            return;
+        }
+        await next(context);
+    }
+}
