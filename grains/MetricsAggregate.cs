@@ -16,15 +16,15 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     public static readonly TimeSpan MinuteHorizon = TimeSpan.FromHours(48);
     public static readonly TimeSpan HourHorizon = TimeSpan.FromDays(90);
 
-    /// <summary>A category's counters in one bucket (index = unix seconds / bucket size).</summary>
-    public readonly record struct Cell(long Index, string Type);
-
-    private readonly Dictionary<string, MetricsTotals> _allTime = new(StringComparer.Ordinal);
-    private readonly Dictionary<Cell, MetricsTotals> _minutes = [];
-    private readonly Dictionary<Cell, MetricsTotals> _hours = [];
-    private readonly Dictionary<Cell, MetricsTotals>? _days = keepDays ? [] : null;
-    private readonly WindowTotals[]? _windows = cacheWindows ? new WindowTotals[(int)MetricsWindow.All] : null;
-    private readonly HashSet<string> _types = new(StringComparer.Ordinal);
+    /// <summary>Below this many categories a linear search finds an id; a user rarely has more.</summary>
+    private const int LinearTypeSearch = 8;
+    private readonly List<string> _typeNames = [];
+    private Dictionary<string, int>? _typeIds;
+    private readonly List<MetricsTotals> _allTime = [];
+    private readonly BucketSeries _minutes = new();
+    private readonly BucketSeries _hours = new();
+    private readonly BucketSeries? _days = keepDays ? new BucketSeries() : null;
+    private readonly WindowTotals?[]? _windows = cacheWindows ? new WindowTotals?[(int)MetricsWindow.All] : null;
 
     /// <summary>The highest sequence number counted: events at or below it are skipped.</summary>
     public long AppliedSeq { get; set; }
@@ -32,14 +32,6 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     public DateTimeOffset? FirstSeen { get; private set; }
 
     public DateTimeOffset? LastSeen { get; private set; }
-
-    public IReadOnlyDictionary<string, MetricsTotals> AllTime => _allTime;
-
-    public IReadOnlyDictionary<Cell, MetricsTotals> Minutes => _minutes;
-
-    public IReadOnlyDictionary<Cell, MetricsTotals> Hours => _hours;
-
-    public IReadOnlyDictionary<Cell, MetricsTotals>? Days => _days;
 
     /// <summary>Counts the events above <see cref="AppliedSeq"/>; answers how many it counted.</summary>
     public int Apply(ReadOnlySpan<CountedEvent> events)
@@ -58,17 +50,15 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     /// <summary>Loads a stored cell (from rollups or a snapshot); not for live events.</summary>
     public void Load(SeriesBucketKind kind, long index, string type, in MetricsTotals totals)
     {
-        type = Intern(type);
-        var target = kind switch
+        var typeId = TypeId(type);
+        if (kind == SeriesBucketKind.AllTime)
         {
-            SeriesBucketKind.AllTime => null,
-            SeriesBucketKind.Minute => _minutes,
-            SeriesBucketKind.Hour => _hours,
-            SeriesBucketKind.Day => _days,
-            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-        };
-        if (kind == SeriesBucketKind.AllTime) CollectionsMarshal.GetValueRefOrAddDefault(_allTime, type, out _).Add(totals);
-        else if (target is not null) CollectionsMarshal.GetValueRefOrAddDefault(target, new Cell(index, type), out _).Add(totals);
+            CollectionsMarshal.AsSpan(_allTime)[typeId].Add(totals);
+        }
+        else if (Series(kind) is { } series)
+        {
+            series.Find(checked((int)index), typeId).Add(totals);
+        }
         InvalidateWindows();
     }
 
@@ -78,27 +68,49 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         LastSeen = lastSeen;
     }
 
+    /// <summary>Every stored cell: all time (index 0), minutes and hours (days are not exported).</summary>
+    public IEnumerable<(SeriesBucketKind Kind, long Index, string Type, MetricsTotals Totals)> Export()
+    {
+        for (var t = 0; t < _allTime.Count; t++)
+        {
+            if (!_allTime[t].IsEmpty) yield return (SeriesBucketKind.AllTime, 0, _typeNames[t], _allTime[t]);
+        }
+        foreach (var kind in new[] { SeriesBucketKind.Minute, SeriesBucketKind.Hour })
+        {
+            var series = Series(kind)!;
+            for (var i = 0; i < series.Count; i++)
+            {
+                var cell = series.Cells[i];
+                yield return (kind, cell.Index, _typeNames[cell.TypeId], cell.Totals);
+            }
+        }
+    }
+
+    public int CellCount(SeriesBucketKind kind) => kind == SeriesBucketKind.AllTime ? _allTime.Count : Series(kind)?.Count ?? 0;
+
     /// <summary>Drops minute and hour buckets that fell out of their horizons.</summary>
     public void Prune(DateTimeOffset now)
     {
-        Prune(_minutes, (now - MinuteHorizon).ToUnixTimeSeconds() / MinuteSeconds);
-        Prune(_hours, (now - HourHorizon).ToUnixTimeSeconds() / HourSeconds);
+        var minutes = _minutes.DropBefore((int)FloorDiv((now - MinuteHorizon).ToUnixTimeSeconds(), MinuteSeconds));
+        var hours = _hours.DropBefore((int)FloorDiv((now - HourHorizon).ToUnixTimeSeconds(), HourSeconds));
+        if (minutes || hours) InvalidateWindows();
     }
 
     public MetricsTotals Totals(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from)
     {
         var total = default(MetricsTotals);
-        foreach (var (_, totals) in PerType(window, now, out from)) total.Add(totals);
+        foreach (var totals in PerType(window, now, out from)) total.Add(totals);
         return total;
     }
 
     /// <summary>The window's categories, most frequent first (ties by name).</summary>
     public CategoryTotals[] Categories(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from)
     {
+        var perType = PerType(window, now, out from);
         var categories = new List<CategoryTotals>();
-        foreach (var (type, totals) in PerType(window, now, out from))
+        for (var t = 0; t < perType.Count; t++)
         {
-            if (!totals.IsEmpty) categories.Add(new CategoryTotals(type, totals));
+            if (!perType[t].IsEmpty) categories.Add(new CategoryTotals(_typeNames[t], perType[t]));
         }
         categories.Sort(static (a, b) => b.Totals.Count != a.Totals.Count
             ? b.Totals.Count.CompareTo(a.Totals.Count)
@@ -120,15 +132,15 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         var (source, sourceSeconds, start) = Resolve(window, now);
         from = start is { } s ? DateTimeOffset.FromUnixTimeSeconds(s * sourceSeconds) : null;
         source ??= _days!;
+        int? typeId = type is null ? null : FindTypeId(type);
         var bucketSeconds = SeriesRules.Seconds(bucket);
         var sums = new Dictionary<long, MetricsTotals>();
-        foreach (var (cell, totals) in source)
+        var cells = source.Cells;
+        for (var i = start is { } first ? source.LowerBound((int)first) : 0; i < cells.Length; i++)
         {
-            if (start is { } first && cell.Index < first) continue;
-            if (type is not null && !string.Equals(cell.Type, type, StringComparison.Ordinal)) continue;
-            var b = Math.DivRem(cell.Index * sourceSeconds, bucketSeconds, out var rem);
-            if (rem < 0) b--;
-            CollectionsMarshal.GetValueRefOrAddDefault(sums, b, out _).Add(totals);
+            if (typeId is { } only && cells[i].TypeId != only) continue;
+            var b = FloorDiv((long)cells[i].Index * sourceSeconds, bucketSeconds);
+            CollectionsMarshal.GetValueRefOrAddDefault(sums, b, out _).Add(cells[i].Totals);
         }
 
         if (start is null)
@@ -136,8 +148,8 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
             return [.. sums.OrderBy(p => p.Key).Select(p => new TimeseriesPoint(DateTimeOffset.FromUnixTimeSeconds(p.Key * bucketSeconds), p.Value))];
         }
 
-        var firstBucket = Math.DivRem(start.Value * sourceSeconds, bucketSeconds, out _);
-        var lastBucket = Math.Max(now.ToUnixTimeSeconds() / bucketSeconds, sums.Count == 0 ? long.MinValue : sums.Keys.Max());
+        var firstBucket = FloorDiv(start.Value * sourceSeconds, bucketSeconds);
+        var lastBucket = Math.Max(FloorDiv(now.ToUnixTimeSeconds(), bucketSeconds), sums.Count == 0 ? long.MinValue : sums.Keys.Max());
         var points = new TimeseriesPoint[lastBucket - firstBucket + 1];
         for (var b = firstBucket; b <= lastBucket; b++)
         {
@@ -149,14 +161,14 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
 
     private void Add(in CountedEvent e)
     {
-        var type = Intern(e.Type);
+        var typeId = TypeId(e.Type);
         var seconds = e.Timestamp.ToUnixTimeSeconds();
-        var minute = FloorDiv(seconds, MinuteSeconds);
-        var hour = FloorDiv(seconds, HourSeconds);
-        CollectionsMarshal.GetValueRefOrAddDefault(_allTime, type, out _).Add(e);
-        CollectionsMarshal.GetValueRefOrAddDefault(_minutes, new Cell(minute, type), out _).Add(e);
-        CollectionsMarshal.GetValueRefOrAddDefault(_hours, new Cell(hour, type), out _).Add(e);
-        if (_days is not null) CollectionsMarshal.GetValueRefOrAddDefault(_days, new Cell(FloorDiv(seconds, DaySeconds), type), out _).Add(e);
+        var minute = (int)FloorDiv(seconds, MinuteSeconds);
+        var hour = (int)FloorDiv(seconds, HourSeconds);
+        CollectionsMarshal.AsSpan(_allTime)[typeId].Add(e);
+        _minutes.Find(minute, typeId).Add(e);
+        _hours.Find(hour, typeId).Add(e);
+        _days?.Find((int)FloorDiv(seconds, DaySeconds), typeId).Add(e);
         if (FirstSeen is null || e.Timestamp < FirstSeen) FirstSeen = e.Timestamp;
         if (LastSeen is null || e.Timestamp > LastSeen) LastSeen = e.Timestamp;
 
@@ -164,42 +176,39 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         foreach (var w in _windows)
         {
             if (w is null) continue;
-            var index = w.ByMinute ? minute : hour;
-            if (index >= w.Start) CollectionsMarshal.GetValueRefOrAddDefault(w.PerType, type, out _).Add(e);
+            if ((w.ByMinute ? minute : hour) >= w.Start) w.Add(typeId, e);
         }
     }
 
-    private Dictionary<string, MetricsTotals> PerType(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from)
+    /// <summary>The window's totals by type id (an entry per known type, empty ones included).</summary>
+    private List<MetricsTotals> PerType(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from)
     {
         var (source, seconds, start) = Resolve(window, now);
         from = start is { } s ? DateTimeOffset.FromUnixTimeSeconds(s * seconds) : null;
         if (source is null) return _allTime;
 
-        if (_windows is not null)
+        if (_windows is null) return Sum(source, (int)start!.Value);
+        var cached = _windows[(int)window];
+        if (cached is null || cached.Start != start)
         {
-            var cached = _windows[(int)window];
-            if (cached is null || cached.Start != start)
-            {
-                cached = new WindowTotals(source == _minutes, start!.Value, Sum(source, start.Value));
-                _windows[(int)window] = cached;
-            }
-            return cached.PerType;
+            cached = new WindowTotals(source == _minutes, (int)start!.Value, Sum(source, (int)start.Value));
+            _windows[(int)window] = cached;
         }
-        return Sum(source, start!.Value);
+        return cached.PerType;
     }
 
-    private static Dictionary<string, MetricsTotals> Sum(Dictionary<Cell, MetricsTotals> source, long start)
+    private List<MetricsTotals> Sum(BucketSeries source, int start)
     {
-        var perType = new Dictionary<string, MetricsTotals>(StringComparer.Ordinal);
-        foreach (var (cell, totals) in source)
-        {
-            if (cell.Index >= start) CollectionsMarshal.GetValueRefOrAddDefault(perType, cell.Type, out _).Add(totals);
-        }
+        var perType = new List<MetricsTotals>(_typeNames.Count);
+        CollectionsMarshal.SetCount(perType, _typeNames.Count);
+        var sums = CollectionsMarshal.AsSpan(perType);
+        var cells = source.Cells;
+        for (var i = source.LowerBound(start); i < cells.Length; i++) sums[cells[i].TypeId].Add(cells[i].Totals);
         return perType;
     }
 
     /// <summary>The buckets a window reads and the index of its first bucket (null: all time).</summary>
-    private (Dictionary<Cell, MetricsTotals>? Source, int Seconds, long? Start) Resolve(MetricsWindow window, DateTimeOffset now)
+    private (BucketSeries? Source, int Seconds, long? Start) Resolve(MetricsWindow window, DateTimeOffset now)
     {
         var seconds = now.ToUnixTimeSeconds();
         return window switch
@@ -214,28 +223,49 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         };
     }
 
-    private void Prune(Dictionary<Cell, MetricsTotals> buckets, long before)
+    private BucketSeries? Series(SeriesBucketKind kind) => kind switch
     {
-        List<Cell>? old = null;
-        foreach (var cell in buckets.Keys)
+        SeriesBucketKind.Minute => _minutes,
+        SeriesBucketKind.Hour => _hours,
+        SeriesBucketKind.Day => _days,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>The id of a known category, or -1.</summary>
+    private int FindTypeId(string type)
+    {
+        if (_typeIds is not null) return _typeIds.TryGetValue(type, out var id) ? id : -1;
+        for (var i = 0; i < _typeNames.Count; i++)
         {
-            if (cell.Index < before) (old ??= []).Add(cell);
+            if (string.Equals(_typeNames[i], type, StringComparison.Ordinal)) return i;
         }
-        if (old is null) return;
-        foreach (var cell in old) buckets.Remove(cell);
-        InvalidateWindows();
+        return -1;
+    }
+
+    /// <summary>The id of a category, added when new: its place in the names list (and in the all-time totals).</summary>
+    private int TypeId(string type)
+    {
+        var known = FindTypeId(type);
+        if (known >= 0) return known;
+        var id = _typeNames.Count;
+        _typeNames.Add(type);
+        if (_typeIds is not null) _typeIds[type] = id;
+        else if (_typeNames.Count > LinearTypeSearch)
+        {
+            _typeIds = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < _typeNames.Count; i++) _typeIds[_typeNames[i]] = i;
+        }
+        _allTime.Add(default);
+        if (_windows is not null)
+        {
+            foreach (var w in _windows) w?.PerType.Add(default);
+        }
+        return id;
     }
 
     private void InvalidateWindows()
     {
         if (_windows is not null) Array.Clear(_windows);
-    }
-
-    private string Intern(string type)
-    {
-        if (_types.TryGetValue(type, out var known)) return known;
-        _types.Add(type);
-        return type;
     }
 
     private static long FloorDiv(long a, long b)
@@ -245,7 +275,10 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     }
 
     /// <summary>A window's per-category totals, kept up to date as events arrive until its start moves.</summary>
-    private sealed record WindowTotals(bool ByMinute, long Start, Dictionary<string, MetricsTotals> PerType);
+    private sealed record WindowTotals(bool ByMinute, int Start, List<MetricsTotals> PerType)
+    {
+        public void Add(int typeId, in CountedEvent e) => CollectionsMarshal.AsSpan(PerType)[typeId].Add(e);
+    }
 }
 
 /// <summary>Which bucket series a stored cell belongs to; the values match the rollups' granularity column.</summary>

@@ -3,9 +3,10 @@ using Telemetry.Storage;
 namespace Telemetry.Grains;
 
 /// <summary>
-/// One user's live metrics. State survives deactivation as a snapshot in grain storage; on
-/// activation the user's events past the snapshot are replayed from the event log, so a snapshot
-/// lost with a killed silo costs only a longer replay.
+/// One user's live metrics. State survives deactivation as a snapshot in grain storage, written on
+/// deactivation and after every few hundred events; on activation the user's events past the
+/// snapshot are replayed from the event log, so a snapshot lost with a killed silo costs only a
+/// longer replay. No timer: an idle user's grain costs nothing but its memory until collected.
 /// </summary>
 public sealed class UserMetricsGrain(
     [PersistentState("user-metrics", StorageNames.Grains)] IPersistentState<UserMetricsState> snapshot,
@@ -13,31 +14,34 @@ public sealed class UserMetricsGrain(
     TimeProvider clock)
     : Grain, IUserMetricsGrain
 {
-    private static readonly TimeSpan SnapshotEvery = TimeSpan.FromMinutes(5);
+    /// <summary>Events counted between two snapshots at most, which bounds the replay after a crash.</summary>
+    private const int SnapshotEveryEvents = 500;
     private readonly MetricsAggregate _metrics = new(keepDays: false, cacheWindows: false);
-    private long _savedSeq;
+    private int _unsaved;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var state = snapshot.State;
         foreach (var cell in state.Cells) _metrics.Load((SeriesBucketKind)cell.Kind, cell.Index, cell.Type, cell.Totals);
         _metrics.LoadSeen(state.FirstSeen, state.LastSeen);
-        _metrics.AppliedSeq = _savedSeq = state.AppliedSeq;
+        _metrics.AppliedSeq = state.AppliedSeq;
+        state.Cells = []; // the aggregate holds them now
 
         var (tenantId, userId) = UserKey.Parse(this.GetPrimaryKeyString());
         var (head, events) = await log.ReadUserLogAsync(tenantId, userId, state.AppliedSeq, cancellationToken);
-        _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
+        _unsaved = _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
         _metrics.Prune(clock.GetUtcNow());
-        this.RegisterGrainTimer(SaveIfChangedAsync, SnapshotEvery, SnapshotEvery);
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync(cancellationToken);
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _unsaved > 0 ? SaveAsync(cancellationToken) : Task.CompletedTask;
 
-    public Task ApplyAsync(CountedEvent[] events)
+    public async Task ApplyAsync(CountedEvent[] events)
     {
-        _metrics.Apply(events);
-        return Task.CompletedTask;
+        _unsaved += _metrics.Apply(events);
+        _metrics.Prune(clock.GetUtcNow());
+        if (_unsaved >= SnapshotEveryEvents) await SaveAsync(CancellationToken.None);
     }
 
     public Task<UserMetrics> GetAsync(MetricsWindow window)
@@ -48,21 +52,18 @@ public sealed class UserMetricsGrain(
         return Task.FromResult(new UserMetrics(from, now, totals, categories, _metrics.FirstSeen, _metrics.LastSeen));
     }
 
-    private async Task SaveIfChangedAsync(CancellationToken cancellationToken)
+    private async Task SaveAsync(CancellationToken cancellationToken)
     {
-        if (_metrics.AppliedSeq == _savedSeq) return;
-        _metrics.Prune(clock.GetUtcNow());
         var state = new UserMetricsState
         {
             AppliedSeq = _metrics.AppliedSeq,
             FirstSeen = _metrics.FirstSeen,
             LastSeen = _metrics.LastSeen,
         };
-        foreach (var (type, totals) in _metrics.AllTime) state.Cells.Add(new UserMetricsCell((byte)SeriesBucketKind.AllTime, 0, type, totals));
-        foreach (var (cell, totals) in _metrics.Minutes) state.Cells.Add(new UserMetricsCell((byte)SeriesBucketKind.Minute, cell.Index, cell.Type, totals));
-        foreach (var (cell, totals) in _metrics.Hours) state.Cells.Add(new UserMetricsCell((byte)SeriesBucketKind.Hour, cell.Index, cell.Type, totals));
+        foreach (var (kind, index, type, totals) in _metrics.Export()) state.Cells.Add(new UserMetricsCell((byte)kind, index, type, totals));
         snapshot.State = state;
         await snapshot.WriteStateAsync(cancellationToken);
-        _savedSeq = state.AppliedSeq;
+        state.Cells = [];
+        _unsaved = 0;
     }
 }
