@@ -10,4 +10,7 @@ public sealed class ApiKeyOptions
     /// time a revoked key keeps working on a gateway.
     /// </summary>
     public TimeSpan CacheFor { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Most key ids remembered at once (default 100,000).</summary>
+    public int CacheSize { get; set; } = 100_000;
 }

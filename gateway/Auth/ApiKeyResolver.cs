@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Telemetry.Storage;
 
@@ -7,45 +7,40 @@ namespace Telemetry.Gateway.Auth;
 /// <summary>
 /// Finds the stored key a presented key names and checks its secret in constant time. Look-ups are
 /// cached for <see cref="ApiKeyOptions.CacheFor"/>, unknown ids included, so a flood of requests costs
-/// PostgreSQL one query per key and period.
+/// PostgreSQL one query per key id and period; the cache is bounded, so a flood of made-up ids
+/// cannot grow it without end.
 /// </summary>
-public sealed class ApiKeyResolver(ApiKeyStore store, IOptions<ApiKeyOptions> options, TimeProvider clock)
+public sealed class ApiKeyResolver(ApiKeyStore store, IOptions<ApiKeyOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, Lazy<Task<Entry>>> _cache = new();
-
-    private sealed record Entry(ApiKeyStore.KeyRecord? Key, DateTimeOffset Expires);
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = options.Value.CacheSize });
 
     /// <summary>The live (not revoked) key that <paramref name="presented"/> is, or null.</summary>
     public async Task<ApiKeyStore.KeyRecord?> ResolveAsync(string presented, CancellationToken cancellationToken)
     {
         if (!ApiKeyFormat.TryParse(presented, out var keyId)) return null;
 
-        var now = clock.GetUtcNow();
-        var lazy = _cache.GetOrAdd(keyId, id => new Lazy<Task<Entry>>(() => LoadAsync(id)));
-        Entry entry;
+        // One look-up per key id at a time: concurrent requests share it.
+        var lookup = _cache.GetOrCreate(keyId, entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = options.Value.CacheFor;
+            entry.Size = 1;
+            return new Lazy<Task<ApiKeyStore.KeyRecord?>>(() => store.FindAsync(keyId));
+        })!;
+
+        ApiKeyStore.KeyRecord? key;
         try
         {
-            entry = await lazy.Value.WaitAsync(cancellationToken);
+            key = await lookup.Value.WaitAsync(cancellationToken);
         }
-        catch
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _cache.TryRemove(new KeyValuePair<Guid, Lazy<Task<Entry>>>(keyId, lazy));
+            _cache.Remove(keyId); // a failed look-up is not remembered
             throw;
         }
-        if (entry.Expires <= now)
-        {
-            _cache.TryRemove(new KeyValuePair<Guid, Lazy<Task<Entry>>>(keyId, lazy));
-            return await ResolveAsync(presented, cancellationToken);
-        }
 
-        var key = entry.Key;
         if (key is null || key.RevokedAt is not null || !ApiKeyFormat.Matches(presented, key.SecretHash)) return null;
         return key;
     }
 
-    private async Task<Entry> LoadAsync(Guid keyId)
-    {
-        var key = await store.FindAsync(keyId);
-        return new Entry(key, clock.GetUtcNow() + options.Value.CacheFor);
-    }
+    public void Dispose() => _cache.Dispose();
 }
