@@ -122,6 +122,30 @@ public sealed class IngestBehaviourTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_revoked_key_stops_working_on_every_gateway_within_a_second()
+    {
+        var (tenant, _) = await Cluster.CreateTenantAsync("revoke");
+        var key = await Cluster.Keys.CreateKeyAsync(tenant, "leaked", KeyScopes.Ingest);
+        var clients = Cluster.Gateways.Select(g => g.CreateClient(key.Key)).ToList();
+        foreach (var client in clients)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync(new Uri("v1/events", UriKind.Relative), Json("""{"type": "a"}"""))).StatusCode);
+        }
+
+        await using (var revoke = Cluster.Database.CreateCommand("UPDATE api_keys SET revoked_at = now() WHERE key_id = @id"))
+        {
+            revoke.Parameters.AddWithValue("id", key.KeyId);
+            Assert.Equal(1, await revoke.ExecuteNonQueryAsync());
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        foreach (var client in clients)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync(new Uri("v1/events", UriKind.Relative), Json("""{"type": "a"}"""))).StatusCode);
+            client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_tenant_sees_only_its_own_metrics_and_users()
     {
         var (a, keyA) = await Cluster.CreateTenantAsync("iso-a");
