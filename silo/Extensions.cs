@@ -55,6 +55,9 @@ public static class Extensions
             (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
         silo.Services.AddTelemetryStorage(configuration);
         silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
+        silo.Services.Configure<RetentionOptions>(o => RetentionOptions.Bind(o, configuration));
+        silo.Services.AddSingleton<EventPartitionMaintenance>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);
         return silo;
     }

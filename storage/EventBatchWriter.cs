@@ -6,8 +6,9 @@ namespace Telemetry.Storage;
 
 /// <summary>
 /// Writes one group commit of a tenant's events: in a single statement (so atomically, in one
-/// round trip) it advances the tenant's log head from the head the writer expects, inserts the
-/// events that are not duplicates, and adds them to the tenant's rollups.
+/// round trip) it advances the tenant's log head from the head the writer expects, claims the
+/// events' ids in <c>event_ids</c>, inserts the events whose id was new, and adds them to the
+/// tenant's rollups.
 /// </summary>
 public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
 {
@@ -20,18 +21,25 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
             UPDATE tenants SET log_head = @new_head
             WHERE tenant_id = @tenant AND log_head = @expected_head
             RETURNING tenant_id),
-        inserted AS (
-            INSERT INTO events (tenant_id, event_id, seq, type, status, user_id, session_id, environment,
-                                occurred_at, received_at, duration_ms, properties)
-            SELECT f.tenant_id, u.event_id, u.seq, u.type, u.status, u.user_id, u.session_id, u.environment,
-                   u.occurred_at, u.received_at, u.duration_ms, u.properties::jsonb
+        incoming AS (
+            SELECT f.tenant_id, u.*
             FROM fence f,
                  unnest(@event_id::uuid[], @seq::bigint[], @type::text[], @status::text[], @user_id::text[],
                         @session_id::text[], @environment::text[], @occurred_at::timestamptz[],
                         @received_at::timestamptz[], @duration_ms::float8[], @properties::text[])
                  AS u(event_id, seq, type, status, user_id, session_id, environment,
-                      occurred_at, received_at, duration_ms, properties)
+                      occurred_at, received_at, duration_ms, properties)),
+        new_ids AS (
+            INSERT INTO event_ids (tenant_id, event_id, seq, received_at)
+            SELECT tenant_id, event_id, seq, received_at FROM incoming
             ON CONFLICT (tenant_id, event_id) DO NOTHING
+            RETURNING event_id),
+        inserted AS (
+            INSERT INTO events (tenant_id, event_id, seq, type, status, user_id, session_id, environment,
+                                occurred_at, received_at, duration_ms, properties)
+            SELECT i.tenant_id, i.event_id, i.seq, i.type, i.status, i.user_id, i.session_id, i.environment,
+                   i.occurred_at, i.received_at, i.duration_ms, i.properties::jsonb
+            FROM incoming i JOIN new_ids n ON n.event_id = i.event_id
             RETURNING seq, type, status, occurred_at, duration_ms),
         rolled AS (
             INSERT INTO tenant_rollups AS r (tenant_id, granularity, bucket_start, type,
@@ -55,6 +63,9 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
             RETURNING 1)
         SELECT (SELECT count(*) FROM fence)::int, coalesce((SELECT array_agg(seq) FROM inserted), '{}'::bigint[])
         """;
+
+    /// <summary>Creates the weekly partition of <c>events</c> holding an instant, when it is missing.</summary>
+    internal const string EnsurePartitionSql = "SELECT telemetry_ensure_event_partition(@at)";
 
     /// <summary>What a group commit did.</summary>
     /// <param name="Fenced">False when the head was not the expected one: nothing was written.</param>
@@ -112,6 +123,29 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
         p.Add(new NpgsqlParameter("duration_ms", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = durations });
         p.AddWithValue("properties", properties);
 
+        try
+        {
+            return await ExecuteAsync(command, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.Message.Contains("no partition", StringComparison.Ordinal))
+        {
+            // The statement failed whole, so nothing was written: make the weeks and run it again.
+            // Partitions are normally made ahead of time by the silos' maintenance.
+            foreach (var week in received.Select(r => r.Date).Distinct()) await EnsurePartitionAsync(week, cancellationToken);
+            return await ExecuteAsync(command, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates the weekly partition of <c>events</c> holding <paramref name="at"/>, when it is missing.</summary>
+    public async Task EnsurePartitionAsync(DateTime at, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(EnsurePartitionSql);
+        command.Parameters.AddWithValue("at", DateTime.SpecifyKind(at, DateTimeKind.Utc));
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static async Task<Result> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var fenced = reader.GetInt32(0) == 1;

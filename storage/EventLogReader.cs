@@ -25,7 +25,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         """;
 
     internal const string ReceivedAtSql = """
-        SELECT event_id, received_at FROM events WHERE tenant_id = @tenant AND event_id = ANY(@ids)
+        SELECT event_id, received_at FROM event_ids WHERE tenant_id = @tenant AND event_id = ANY(@ids)
         """;
 
     internal const string SeqsInRangeSql = """

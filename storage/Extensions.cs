@@ -23,6 +23,7 @@ public static class Extensions
         services.AddSingleton<TenantRollupStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<EventPartitionStore>();
         return services;
     }
 

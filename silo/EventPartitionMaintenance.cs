@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Telemetry.Storage;
+
+namespace Telemetry.Silo;
+
+/// <summary>
+/// Keeps the weekly partitions of <c>events</c> ready ahead of time and drops those past the
+/// retention. Every silo runs it; the work is idempotent and serialized in PostgreSQL.
+/// </summary>
+public sealed partial class EventPartitionMaintenance(
+    EventPartitionStore partitions,
+    IOptions<RetentionOptions> options,
+    TimeProvider clock,
+    ILogger<EventPartitionMaintenance> logger) : BackgroundService
+{
+    /// <summary>One round: the coming weeks, then retention. Answers the partitions dropped.</summary>
+    public async Task<List<string>> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await partitions.EnsureAheadAsync(now, cancellationToken);
+        if (options.Value.RetentionDays is not { } days) return [];
+        var dropped = await partitions.DropBeforeAsync(now.AddDays(-days), cancellationToken);
+        foreach (var name in dropped) LogDropped(name, days);
+        return dropped;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.MaintenanceInterval, clock);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dropped event partition {Partition}: older than the retention of {Days} days")]
+    private partial void LogDropped(string partition, int days);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event partition maintenance failed; it runs again at the next interval")]
+    private partial void LogFailed(Exception ex);
+}
