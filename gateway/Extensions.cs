@@ -6,6 +6,7 @@ using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Metrics;
+using Telemetry.Gateway.Query;
 using Telemetry.Storage;
 
 namespace Telemetry.Gateway;
@@ -85,6 +86,7 @@ public static class Extensions
         app.UseAuthorization();
         app.MapHealthApi();
         app.MapEventsApi();
+        app.MapEventQueryApi();
         app.MapMetricsApi();
         return app;
     }

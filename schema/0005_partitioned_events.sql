@@ -26,13 +26,14 @@ CREATE TABLE events
     properties  jsonb            NOT NULL DEFAULT '{}'::jsonb
 ) PARTITION BY RANGE (received_at);
 
--- Pages are newest first by (occurred_at, seq); each filter that narrows well has its own index
+-- Pages are newest first by (occurred_at, seq), read by scanning these indexes backwards from the
+-- cursor (a row comparison on ascending columns); each filter that narrows well has its own index
 -- in that order. status and environment take few values: they are checked while scanning.
 CREATE INDEX events_tenant_seq ON events (tenant_id, seq);
-CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at DESC, seq DESC);
-CREATE INDEX events_tenant_type_time ON events (tenant_id, type, occurred_at DESC, seq DESC);
-CREATE INDEX events_tenant_user_time ON events (tenant_id, user_id, occurred_at DESC, seq DESC) WHERE user_id IS NOT NULL;
-CREATE INDEX events_tenant_session_time ON events (tenant_id, session_id, occurred_at DESC, seq DESC) WHERE session_id IS NOT NULL;
+CREATE INDEX events_tenant_time ON events (tenant_id, occurred_at, seq);
+CREATE INDEX events_tenant_type_time ON events (tenant_id, type, occurred_at, seq);
+CREATE INDEX events_tenant_user_time ON events (tenant_id, user_id, occurred_at, seq) WHERE user_id IS NOT NULL;
+CREATE INDEX events_tenant_session_time ON events (tenant_id, session_id, occurred_at, seq) WHERE session_id IS NOT NULL;
 
 CREATE TABLE event_ids
 (

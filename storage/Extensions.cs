@@ -24,6 +24,7 @@ public static class Extensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<EventPartitionStore>();
+        services.AddSingleton<EventQueryStore>();
         return services;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Metrics;
+using Telemetry.Gateway.Query;
 
 namespace Telemetry.Gateway.Infrastructure;
 
@@ -15,6 +16,8 @@ namespace Telemetry.Gateway.Infrastructure;
 [JsonSerializable(typeof(CategoriesResponse))]
 [JsonSerializable(typeof(TimeseriesResponse))]
 [JsonSerializable(typeof(UserMetricsResponse))]
+[JsonSerializable(typeof(EventPage))]
+[JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Mvc;
+using Telemetry.Gateway.Ingest;
+using Telemetry.Grains;
+using Telemetry.Storage;
+
+namespace Telemetry.Gateway.Query;
+
+/// <summary>The query string of <c>GET /v1/events</c> and its export, as sent; <see cref="TryParse"/> checks it.</summary>
+public sealed record EventQueryParameters(
+    [property: FromQuery(Name = "type")] string? Type,
+    [property: FromQuery(Name = "status")] string? Status,
+    [property: FromQuery(Name = "user_id")] string? UserId,
+    [property: FromQuery(Name = "session_id")] string? SessionId,
+    [property: FromQuery(Name = "environment")] string? Environment,
+    [property: FromQuery(Name = "from")] string? From,
+    [property: FromQuery(Name = "to")] string? To,
+    [property: FromQuery(Name = "limit")] string? Limit,
+    [property: FromQuery(Name = "cursor")] string? Cursor)
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    /// <summary>The filter, page size and cursor, or the errors that make the query invalid.</summary>
+    public bool TryParse(out EventFilter filter, out int limit, out EventCursor? cursor, out List<FieldError> errors)
+    {
+        errors = [];
+        EventStatus? status = null;
+        if (Empty(Status) is { } statusText)
+        {
+            if (statusText.Equals("success", StringComparison.OrdinalIgnoreCase)) status = EventStatus.Success;
+            else if (statusText.Equals("failure", StringComparison.OrdinalIgnoreCase)) status = EventStatus.Failure;
+            else errors.Add(new FieldError("status", "must be \"success\" or \"failure\""));
+        }
+        var from = Time(From, "from", errors);
+        var to = Time(To, "to", errors);
+        if (from is { } f && to is { } t && t <= f) errors.Add(new FieldError("to", "must be later than from"));
+
+        limit = DefaultLimit;
+        if (Empty(Limit) is { } limitText && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        {
+            errors.Add(new FieldError("limit", $"must be a whole number from 1 to {MaxLimit}"));
+        }
+
+        cursor = null;
+        if (Empty(Cursor) is { } cursorText)
+        {
+            if (EventCursor.TryDecode(cursorText, out var decoded)) cursor = decoded;
+            else errors.Add(new FieldError("cursor", "is not a cursor this API gave out"));
+        }
+
+        foreach (var (value, name, max) in new[] { (Type, "type", EventValidator.MaxTypeLength), (UserId, "user_id", EventValidator.MaxUserIdLength), (SessionId, "session_id", EventValidator.MaxSessionIdLength), (Environment, "environment", EventValidator.MaxEnvironmentLength) })
+        {
+            if (value is { Length: > 0 } && (!TextRules.IsWellFormed(value) || TextRules.Length(value) > max)) errors.Add(new FieldError(name, $"must be at most {max} characters of valid text"));
+        }
+
+        filter = new EventFilter(Empty(Type), status, Empty(UserId), Empty(SessionId), Empty(Environment), from, to);
+        return errors.Count == 0;
+    }
+
+    private static string? Empty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static DateTimeOffset? Time(string? text, string field, List<FieldError> errors)
+    {
+        if (Empty(text) is not { } value) return null;
+        if (EventValidator.TryParseRfc3339(value, out var parsed)) return parsed;
+        errors.Add(new FieldError(field, "must be an RFC 3339 date-time with an offset, such as 2026-11-23T06:04:27Z"));
+        return null;
+    }
+}

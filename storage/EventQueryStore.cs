@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Npgsql;
+using Telemetry.Grains;
+
+namespace Telemetry.Storage;
+
+/// <summary>Which of a tenant's events a query wants; null fields do not filter. <c>To</c> is exclusive.</summary>
+public sealed record EventFilter(
+    string? Type = null,
+    EventStatus? Status = null,
+    string? UserId = null,
+    string? SessionId = null,
+    string? Environment = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null);
+
+/// <summary>An event as stored.</summary>
+/// <param name="Properties">The JSON object text of its properties.</param>
+public sealed record StoredEvent(
+    Guid Id, long Seq, string Type, EventStatus? Status, string? UserId, string? SessionId, string? Environment,
+    DateTimeOffset Timestamp, DateTimeOffset ReceivedAt, double? DurationMs, string Properties);
+
+/// <summary>
+/// The position after an event in the newest-first order: (timestamp, seq), which is unique in a
+/// tenant. Opaque to clients (base64url of the two numbers).
+/// </summary>
+public readonly record struct EventCursor(DateTimeOffset Timestamp, long Seq)
+{
+    public static EventCursor After(StoredEvent e) => new(e.Timestamp, e.Seq);
+
+    public string Encode()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, (Timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], Seq);
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    public static bool TryDecode(string? text, out EventCursor cursor)
+    {
+        cursor = default;
+        Span<byte> bytes = stackalloc byte[16];
+        if (text is null || text.Length != 22 || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != 16) return false;
+        var micros = BinaryPrimitives.ReadInt64BigEndian(bytes);
+        var seq = BinaryPrimitives.ReadInt64BigEndian(bytes[8..]);
+        var ticks = DateTimeOffset.UnixEpoch.UtcTicks + micros * 10;
+        if (micros is < -62135596800_000000L or > 253402300799_999999L || seq < 0 || ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks) return false;
+        cursor = new EventCursor(new DateTimeOffset(ticks, TimeSpan.Zero), seq);
+        return true;
+    }
+}
+
+/// <summary>Reads a tenant's events newest first: pages by keyset cursor, single events, whole streams.</summary>
+public sealed class EventQueryStore(NpgsqlDataSource dataSource)
+{
+    private const string SelectSql = """
+        SELECT event_id, seq, type, status, user_id, session_id, environment, occurred_at, received_at, duration_ms, properties::text
+        FROM events
+        WHERE tenant_id = @tenant
+        """;
+
+    // The query is put together from these constants only; every value is a parameter.
+    private const string TypeSql = " AND type = @type";
+    private const string StatusSql = " AND status = @status";
+    private const string UserSql = " AND user_id = @user_id";
+    private const string SessionSql = " AND session_id = @session_id";
+    private const string EnvironmentSql = " AND environment = @environment";
+    private const string FromSql = " AND occurred_at >= @from";
+    private const string ToSql = " AND occurred_at < @to";
+    private const string CursorSql = " AND (occurred_at, seq) < (@cursor_at, @cursor_seq)";
+    private const string OrderSql = " ORDER BY occurred_at DESC, seq DESC";
+    private const string LimitSql = " LIMIT @limit";
+
+    /// <summary>Finds one event by id through the idempotency keys, which also name its week.</summary>
+    internal const string GetSql = """
+        SELECT e.event_id, e.seq, e.type, e.status, e.user_id, e.session_id, e.environment, e.occurred_at, e.received_at, e.duration_ms, e.properties::text
+        FROM event_ids i
+        JOIN events e ON e.tenant_id = i.tenant_id AND e.received_at = i.received_at AND e.seq = i.seq
+        WHERE i.tenant_id = @tenant AND i.event_id = @id
+        """;
+
+    /// <summary>Up to <paramref name="limit"/> events after <paramref name="cursor"/>, and the cursor for the next page (null at the end).</summary>
+    public async Task<(List<StoredEvent> Events, EventCursor? Next)> ListAsync(string tenantId, EventFilter filter, int limit, EventCursor? cursor, CancellationToken cancellationToken = default)
+    {
+        await using var command = Build(tenantId, filter, cursor, limit + 1);
+        var events = new List<StoredEvent>(Math.Min(limit + 1, 1024));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) events.Add(Read(reader));
+        }
+        if (events.Count <= limit) return (events, null);
+        events.RemoveAt(limit);
+        return (events, EventCursor.After(events[^1]));
+    }
+
+    /// <summary>Every event the filter selects, newest first, read as the caller consumes them.</summary>
+    public async IAsyncEnumerable<StoredEvent> StreamAsync(string tenantId, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = Build(tenantId, filter, null, null);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) yield return Read(reader);
+    }
+
+    public async Task<StoredEvent?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(GetSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit)
+    {
+        var sql = new StringBuilder(SelectSql);
+        var command = dataSource.CreateCommand();
+        command.Parameters.AddWithValue("tenant", tenantId);
+        Add(filter.Type, TypeSql, "type");
+        Add(EventBatchWriter.StatusText(filter.Status), StatusSql, "status");
+        Add(filter.UserId, UserSql, "user_id");
+        Add(filter.SessionId, SessionSql, "session_id");
+        Add(filter.Environment, EnvironmentSql, "environment");
+        if (filter.From is { } from) Add(from.UtcDateTime, FromSql, "from");
+        if (filter.To is { } to) Add(to.UtcDateTime, ToSql, "to");
+        if (cursor is { } c)
+        {
+            sql.Append(CursorSql);
+            command.Parameters.AddWithValue("cursor_at", c.Timestamp.UtcDateTime);
+            command.Parameters.AddWithValue("cursor_seq", c.Seq);
+        }
+        sql.Append(OrderSql);
+        if (limit is { } n) Add(n, LimitSql, "limit");
+        command.CommandText = sql.ToString();
+        return command;
+
+        void Add(object? value, string fragment, string name)
+        {
+            if (value is null) return;
+            sql.Append(fragment);
+            command.Parameters.AddWithValue(name, value);
+        }
+    }
+
+    private static StoredEvent Read(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetInt64(1),
+        reader.GetString(2),
+        EventBatchWriter.ParseStatus(reader.IsDBNull(3) ? null : reader.GetString(3)),
+        reader.IsDBNull(4) ? null : reader.GetString(4),
+        reader.IsDBNull(5) ? null : reader.GetString(5),
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero),
+        new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero),
+        reader.IsDBNull(9) ? null : reader.GetDouble(9),
+        reader.GetString(10));
+}
