@@ -42,7 +42,10 @@ public sealed class PositionCountingStream(Stream inner) : Stream
         _written += buffer.Length;
     }
 
-    public override void Flush() => inner.Flush();
+    /// <summary>Nothing: writers flush synchronously between pages, which a response body refuses; it is flushed when the response ends.</summary>
+    public override void Flush()
+    {
+    }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
 

@@ -49,7 +49,6 @@ public static class EventExports
     {
         await using var csv = CsvWriter.Create(output, CsvWriterOptions.Default, leaveOpen: true);
         csv.WriteHeader(Columns);
-        await csv.EndRecordAsync(cancellationToken);
         await foreach (var e in events.WithCancellation(cancellationToken))
         {
             csv.WriteField(e.Id.ToString());
