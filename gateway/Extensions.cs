@@ -5,6 +5,7 @@ using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
 using Telemetry.Storage;
@@ -59,6 +60,9 @@ public static class Extensions
         services.AddSingleton<EventValidator>();
         services.AddSingleton<EventIngestion>();
         services.AddSingleton<HealthProbe>();
+        services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));
+        services.AddSingleton<LiveMetricsHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveMetricsHub>());
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyDefaults.Scheme, null);
@@ -87,6 +91,7 @@ public static class Extensions
         app.MapHealthApi();
         app.MapEventsApi();
         app.MapEventQueryApi();
+        app.MapStreamApi();
         app.MapMetricsApi();
         return app;
     }

@@ -16,6 +16,20 @@ public interface ITenantMetricsGrain : IGrainWithStringKey, IEventCounter
 
     /// <exception cref="ArgumentException">The bucket is not available for the window.</exception>
     Task<MetricsTimeseries> GetTimeseriesAsync(MetricsWindow window, SeriesBucket bucket, string? type);
+
+    /// <summary>The 24h overview and categories, as pushed to observers.</summary>
+    Task<LiveMetrics> GetLiveAsync();
+
+    /// <summary>
+    /// Pushes <see cref="LiveMetrics"/> to the observer when they change, at most once a second. A subscription
+    /// lapses unless renewed within <see cref="LiveMetricsPublisher.SubscriptionLifetime"/>.
+    /// </summary>
+    Task SubscribeAsync(ILiveMetricsObserver observer);
+
+    Task UnsubscribeAsync(ILiveMetricsObserver observer);
+
+    /// <summary>How many observers are subscribed (for operators and tests).</summary>
+    Task<int> CountSubscribersAsync();
 }
 
 /// <summary>One user's live metrics, in memory. Key: <see cref="UserKey.Format"/> of tenant and user.</summary>

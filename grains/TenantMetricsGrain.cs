@@ -13,6 +13,9 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
     private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
+    private LiveMetricsFeed? _feed;
+
+    private LiveMetricsFeed Feed => _feed ??= new LiveMetricsFeed(this, Live, clock, logger);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -33,11 +36,24 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         this.RegisterGrainTimer(PruneAsync, PruneEvery, PruneEvery);
     }
 
-    public Task ApplyAsync(CountedEvent[] events)
+    public Task ApplyAsync(CountedEvent[] events) =>
+        _metrics.Apply(events) > 0 && _feed is { } feed ? feed.ChangedAsync() : Task.CompletedTask;
+
+    public Task<LiveMetrics> GetLiveAsync() => Task.FromResult(Live());
+
+    public Task SubscribeAsync(ILiveMetricsObserver observer)
     {
-        _metrics.Apply(events);
+        Feed.Subscribe(observer);
         return Task.CompletedTask;
     }
+
+    public Task UnsubscribeAsync(ILiveMetricsObserver observer)
+    {
+        _feed?.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    public Task<int> CountSubscribersAsync() => Task.FromResult(_feed?.Count ?? 0);
 
     public Task<MetricsOverview> GetOverviewAsync(MetricsWindow window)
     {
@@ -58,6 +74,13 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         var now = clock.GetUtcNow();
         var points = _metrics.Timeseries(window, bucket, type, now, out var from);
         return Task.FromResult(new MetricsTimeseries(from, now, points));
+    }
+
+    private LiveMetrics Live()
+    {
+        var now = clock.GetUtcNow();
+        var totals = _metrics.Totals(MetricsWindow.OneDay, now, out var from);
+        return new LiveMetrics(this.GetPrimaryKeyString(), new MetricsOverview(from, now, totals), _metrics.Categories(MetricsWindow.OneDay, now, out _));
     }
 
     /// <summary>Drops expired buckets here and their rollup rows in PostgreSQL.</summary>

@@ -57,9 +57,11 @@ public sealed class TelemetryCluster : IAsyncDisposable
         return telemetry;
     }
 
-    public async Task<GatewayHost> StartGatewayAsync()
+    public async Task<GatewayHost> StartGatewayAsync(IReadOnlyDictionary<string, string?>? extra = null)
     {
-        var gateway = await GatewayHost.StartAsync(Settings);
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
+        var gateway = await GatewayHost.StartAsync(settings);
         _gateways.Add(gateway);
         return gateway;
     }

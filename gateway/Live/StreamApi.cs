@@ -1,0 +1,81 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Metrics;
+using Telemetry.Grains;
+
+namespace Telemetry.Gateway.Live;
+
+/// <summary><c>GET /v1/stream</c>: the tenant's 24h metrics as Server-Sent Events, pushed from its grain.</summary>
+public static class StreamApi
+{
+    public static IEndpointRouteBuilder MapStreamApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/v1/stream").WithTags("Metrics").RequireAuthorization(ApiKeyDefaults.ReadPolicy)
+            .MapGet("/", Stream)
+            .WithName("StreamMetrics")
+            .WithSummary("text/event-stream: a 'metrics' event with the 24h overview and categories at once and then when they change (at most once a second), a 'heartbeat' event after 15 s of silence.");
+        return routes;
+    }
+
+    public static ServerSentEventsResult<string> Stream(HttpContext http, LiveMetricsHub hub, IClusterClient cluster, IOptions<StreamOptions> options)
+    {
+        // Proxies must pass each event on as it comes.
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        return TypedResults.ServerSentEvents(Events(http.User.TenantId(), hub, cluster, options.Value.HeartbeatInterval, http.RequestAborted));
+    }
+
+    private static async IAsyncEnumerable<SseItem<string>> Events(
+        string tenantId, LiveMetricsHub hub, IClusterClient cluster, TimeSpan heartbeat, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var listener = await hub.ListenAsync(tenantId, cancellationToken);
+        yield return Metrics(await cluster.GetGrain<ITenantMetricsGrain>(tenantId).GetLiveAsync());
+
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var update = await NextAsync(listener, heartbeat, cancellationToken);
+            if (update.Closed) yield break;
+            yield return update.Metrics is { } metrics
+                ? Metrics(metrics)
+                : new SseItem<string>(JsonSerializer.Serialize(new HeartbeatEvent(DateTimeOffset.UtcNow), GatewayJson.Default.HeartbeatEvent), "heartbeat");
+        }
+    }
+
+    /// <summary>The next push, or none when the heartbeat interval passed first; Closed when the client or the hub went.</summary>
+    private static async Task<(LiveMetrics? Metrics, bool Closed)> NextAsync(LiveMetricsHub.Listener listener, TimeSpan heartbeat, CancellationToken cancellationToken)
+    {
+        using var silence = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        silence.CancelAfter(heartbeat);
+        try
+        {
+            if (!await listener.Updates.WaitToReadAsync(silence.Token)) return (null, true);
+            return listener.Updates.TryRead(out var metrics) ? (metrics, false) : (null, false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, false);
+        }
+        catch (OperationCanceledException)
+        {
+            return (null, true);
+        }
+    }
+
+    private static SseItem<string> Metrics(LiveMetrics live)
+    {
+        var t = live.Overview.Totals;
+        var overview = new OverviewResponse("24h", t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, live.Overview.From, live.Overview.AsOf);
+        var categories = live.Categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs)).ToList();
+        return new SseItem<string>(JsonSerializer.Serialize(new LiveMetricsEvent(overview, categories), GatewayJson.Default.LiveMetricsEvent), "metrics");
+    }
+}
+
+/// <summary>The data of a <c>metrics</c> event.</summary>
+public sealed record LiveMetricsEvent(OverviewResponse Overview, IReadOnlyList<CategoryResponse> Categories);
+
+/// <summary>The data of a <c>heartbeat</c> event.</summary>
+public sealed record HeartbeatEvent(DateTimeOffset At);
