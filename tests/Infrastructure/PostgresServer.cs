@@ -7,21 +7,24 @@ using Telemetry.Storage;
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>
-/// The PostgreSQL the tests use: <c>TELEMETRY_DB</c> when set, otherwise a throwaway server from
-/// the machine's PostgreSQL binaries (initdb, pg_ctl) on a free port in a temporary folder, run as
-/// the <c>postgres</c> user when the tests run as root. The schema is applied either way.
+/// The PostgreSQL of the tests and the benchmark: <c>TELEMETRY_DB</c> when set, otherwise a
+/// throwaway server from the machine's PostgreSQL binaries (initdb, pg_ctl) on a free port in a
+/// temporary folder, run as the <c>postgres</c> user when running as root. The schema is applied
+/// either way. Tests run it without fsync; the benchmark durable, as production.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
     private readonly string? _dataDirectory;
     private readonly string? _binDirectory;
+    private readonly bool _durable;
 
-    private PostgresServer(string connectionString, string? dataDirectory, string? binDirectory, int port)
+    private PostgresServer(string connectionString, string? dataDirectory, string? binDirectory, int port, bool durable)
     {
         ConnectionString = connectionString;
         _dataDirectory = dataDirectory;
         _binDirectory = binDirectory;
         Port = port;
+        _durable = durable;
     }
 
     public string ConnectionString { get; }
@@ -31,13 +34,16 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Whether this object started the server (and so may stop and start it).</summary>
     public bool IsOwned => _dataDirectory is not null;
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>The data directory of an owned server (null for <c>TELEMETRY_DB</c>).</summary>
+    public string? DataDirectory => _dataDirectory;
+
+    public static async Task<PostgresServer> StartAsync(bool durable = false)
     {
         var configured = Environment.GetEnvironmentVariable(DatabaseOptions.ConfigurationKey);
         PostgresServer server;
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            server = new PostgresServer(configured, null, null, new NpgsqlConnectionStringBuilder(configured).Port);
+            server = new PostgresServer(configured, null, null, new NpgsqlConnectionStringBuilder(configured).Port, durable);
         }
         else
         {
@@ -46,7 +52,7 @@ public sealed class PostgresServer : IAsyncDisposable
             var port = FreePort();
             if (IsRoot) await RunAsync("chown", $"postgres:postgres {data}");
             await RunPostgresToolAsync(bin, "initdb", $"-D {data} -A trust -U postgres -E UTF8 --no-sync");
-            server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50", data, bin, port);
+            server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50", data, bin, port, durable);
             await server.StartServerAsync();
         }
 
@@ -57,7 +63,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>Starts the owned server again after <see cref="StopServerAsync"/>.</summary>
     public Task StartServerAsync() => RunPostgresToolAsync(_binDirectory!, "pg_ctl",
-        $"-D {_dataDirectory} -w -t 60 -l {_dataDirectory}/server.log -o \"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDirectory} -c fsync=off -c max_connections=300 -c shared_buffers=256MB\" start");
+        $"-D {_dataDirectory} -w -t 60 -l {_dataDirectory}/server.log -o \"-p {Port} -c listen_addresses=127.0.0.1 -k {_dataDirectory} -c max_connections=300 -c shared_buffers=512MB {(_durable ? "-c fsync=on -c synchronous_commit=on -c max_wal_size=4GB" : "-c fsync=off")}\" start");
 
     /// <summary>Stops the owned server at once, as a crash would.</summary>
     public Task StopServerAsync() => RunPostgresToolAsync(_binDirectory!, "pg_ctl", $"-D {_dataDirectory} -w -m immediate stop");

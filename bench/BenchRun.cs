@@ -1,0 +1,345 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Npgsql;
+using Telemetry.Storage;
+using Telemetry.Tests.Infrastructure;
+using static Telemetry.Bench.BenchReport;
+
+namespace Telemetry.Bench;
+
+/// <summary>
+/// The whole benchmark on this machine: a durable throwaway PostgreSQL, one silo and one gateway as
+/// processes, the HTTP floor, the load generated here. Ceilings first (raw COPY, the HTTP floor),
+/// then ingest, metrics reads under ingest, and the read side at millions of stored events.
+/// </summary>
+public sealed class BenchRun
+{
+    private readonly TimeSpan _duration = TimeSpan.FromSeconds(Setting("BENCH_SECONDS", 20));
+    private readonly TimeSpan _warmup = TimeSpan.FromSeconds(Setting("BENCH_WARMUP_SECONDS", 5));
+    private readonly int _readEvents = Setting("BENCH_READ_EVENTS", 10_000_000);
+    private readonly BenchReport _report = new();
+
+    public async Task<int> RunAsync()
+    {
+        var root = FindRoot();
+        var configuration = Environment.GetEnvironmentVariable("TELEMETRY_CONFIGURATION") ?? "Release";
+        Console.WriteLine("starting a durable PostgreSQL (fsync and synchronous_commit on)");
+        await using var postgres = await PostgresServer.StartAsync(durable: true);
+        int? postmaster = postgres.DataDirectory is { } data ? int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), CultureInfo.InvariantCulture) : null;
+        await using var database = NpgsqlDataSource.Create(postgres.ConnectionString);
+        var keys = new ApiKeyStore(database);
+
+        var cluster = "bench-" + Guid.NewGuid().ToString("N")[..8];
+        var httpPort = FreePort();
+        var floorPort = FreePort();
+        var environment = new Dictionary<string, string?>
+        {
+            [DatabaseOptions.ConfigurationKey] = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { MaxPoolSize = 100 }.ConnectionString,
+            ["TELEMETRY_CLUSTER_ID"] = cluster,
+            ["TELEMETRY_SERVICE_ID"] = cluster,
+            ["TELEMETRY_ADVERTISED_IP"] = "127.0.0.1",
+            ["TELEMETRY_SILO_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_CLIENT_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        string Dll(string project, string name) => Path.Combine(root, project, "bin", configuration, "net10.0", name);
+        await using var silo = BenchProcess.Start("silo", Dll("silo", "Telemetry.Silo.dll"), [], environment);
+        await using var gateway = BenchProcess.Start("gateway", Dll("gateway", "Telemetry.Gateway.dll"), [], environment);
+        await using var floor = BenchProcess.Start("floor", typeof(BenchRun).Assembly.Location, ["floor", floorPort.ToString(CultureInfo.InvariantCulture)], new Dictionary<string, string?>());
+        var gatewayUri = new Uri($"http://127.0.0.1:{httpPort}/");
+        var floorUri = new Uri($"http://127.0.0.1:{floorPort}/");
+        await WaitReadyAsync(gatewayUri, gateway, silo);
+        await WaitReadyAsync(floorUri, floor);
+
+        var processes = new Dictionary<string, int> { ["silo"] = silo.Id, ["gateway"] = gateway.Id, ["floor"] = floor.Id, ["bench"] = Environment.ProcessId };
+        MemorySampler Sample() => new(processes, postmaster);
+
+        // Ceilings, measured first on the idle machine.
+        var copyRate = await RawCopyAsync(database, keys, Sample);
+        var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, "HTTP floor: bare endpoint, 64 connections", "ceiling for single-event ingest");
+
+        // Ingest.
+        var ingestKey = (await keys.CreateTenantAsync("bench-ingest"))!.Key;
+        var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, "single-event ingest, 64 connections", null);
+        var singleRatio = single.ItemsPerSecond / floorResult.ItemsPerSecond;
+        _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: 25,000 events/s with p99 under 25 ms: {(single.ItemsPerSecond >= 25_000 && single.Percentile(99) < 25 ? "met" : "not met")})"));
+        var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
+        _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
+
+        // Metrics reads while ingest goes on.
+        var smallKey = (await keys.CreateTenantAsync("bench-small"))!.Key;
+        await PostBatchesAsync(gatewayUri, smallKey, 10_000);
+        await MetricsReadsAsync(gatewayUri, smallKey, ingestKey, Sample, "metrics reads under ingest, 10 thousand stored events");
+
+        // The read side at millions of stored events.
+        var (readTenant, readKey) = await LoadReadTenantAsync(database, keys);
+        await MetricsReadsAsync(gatewayUri, readKey, ingestKey, Sample, Invariant($"metrics reads under ingest, {_readEvents:N0} stored events"));
+        await PagesAsync(database, gatewayUri, readTenant, readKey, Sample);
+        await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
+
+        var machine = Invariant($"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB; load generator, one silo, one gateway and PostgreSQL on this machine; Release builds; {_duration.TotalSeconds:F0} s per load after {_warmup.TotalSeconds:F0} s of warm-up.");
+        var output = Environment.GetEnvironmentVariable("BENCH_OUTPUT") ?? Path.Combine(root, "bench", "results", $"{DateTimeOffset.UtcNow:yyyy-MM-dd}.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await File.WriteAllTextAsync(output, _report.Render(machine));
+        Console.WriteLine($"written to {output}");
+        return 0;
+    }
+
+    private async Task<double> RawCopyAsync(NpgsqlDataSource database, ApiKeyStore keys, Func<MemorySampler> sample)
+    {
+        await keys.CreateTenantAsync("bench-copy");
+        long rows = 0;
+        var seq = 0L;
+        await using var memory = sample();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 2).Select(async worker =>
+        {
+            var random = new Random(worker);
+            await using var connection = await database.OpenConnectionAsync();
+            while (clock.Elapsed < _duration)
+            {
+                const int chunk = 10_000;
+                var first = Interlocked.Add(ref seq, chunk) - chunk + 1;
+                await EventRows.CopyAsync(connection, "bench-copy", first, chunk, DateTimeOffset.UtcNow, TimeSpan.Zero, withIds: false, random);
+                Interlocked.Add(ref rows, chunk);
+            }
+        }));
+        var rate = rows / clock.Elapsed.TotalSeconds;
+        _report.Add("raw COPY into events: binary COPY, 2 connections, 10,000 rows a COPY", Invariant($"{rate:N0} rows/s"), null, null, "ceiling for batch ingest", memory.PeaksMiB);
+        return rate;
+    }
+
+    private async Task<ClosedLoopLoad.Result> SingleAsync(Uri target, string key, int connections, Func<MemorySampler> sample, string figure, string? against)
+    {
+        using var client = Client(target, key, connections);
+        await using var memory = sample();
+        var result = await ClosedLoopLoad.RunAsync(connections, _warmup, _duration, async (w, n) =>
+        {
+            using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), new StringContent(EventRows.Json(w, n, 0), Encoding.UTF8, "application/json"));
+            return response.StatusCode == HttpStatusCode.Created ? 1 : 0;
+        });
+        _report.Add(figure, Rate(result, "events/s"), result.Percentile(50), result.Percentile(99), against ?? "", memory.PeaksMiB);
+        return result;
+    }
+
+    private async Task<ClosedLoopLoad.Result> BatchAsync(Uri target, string key, int connections, int size, Func<MemorySampler> sample)
+    {
+        using var client = Client(target, key, connections);
+        await using var memory = sample();
+        var result = await ClosedLoopLoad.RunAsync(connections, _warmup, _duration, async (w, n) =>
+        {
+            using var response = await client.PostAsync(new Uri("v1/events/batch", UriKind.Relative), new StringContent(EventRows.Batch(w, n, size), Encoding.UTF8, "application/json"));
+            return response.StatusCode == HttpStatusCode.OK ? size : 0;
+        });
+        _report.Add(Invariant($"batch ingest, {size} events a request, {connections} connections"), Rate(result, "events/s"), result.Percentile(50), result.Percentile(99), "raw COPY", memory.PeaksMiB);
+        return result;
+    }
+
+    private async Task MetricsReadsAsync(Uri target, string readKey, string ingestKey, Func<MemorySampler> sample, string figure)
+    {
+        using var reader = Client(target, readKey, 32);
+        using var writer = Client(target, ingestKey, 16);
+        await using var memory = sample();
+        using var stopIngest = new CancellationTokenSource();
+        var ingest = Task.Run(async () =>
+        {
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(async w =>
+            {
+                for (var n = 0; !stopIngest.IsCancellationRequested; n++)
+                {
+                    try
+                    {
+                        using var _ = await writer.PostAsync(new Uri("v1/events", UriKind.Relative), new StringContent(EventRows.Json(1000 + w, n, 0), Encoding.UTF8, "application/json"));
+                    }
+                    catch (HttpRequestException)
+                    {
+                    }
+                }
+            }));
+        });
+        var paths = new[] { new Uri("v1/metrics/overview", UriKind.Relative), new Uri("v1/metrics/categories", UriKind.Relative) };
+        var result = await ClosedLoopLoad.RunAsync(32, _warmup, _duration, async (w, n) =>
+        {
+            using var response = await reader.GetAsync(paths[(w + n) % 2]);
+            return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        });
+        await stopIngest.CancelAsync();
+        await ingest;
+        _report.Add(figure + " (overview and categories, 32 readers, 16 single-event writers)", Rate(result, "reads/s"), result.Percentile(50), result.Percentile(99),
+            Invariant($"goal 30,000 reads/s with p99 under 5 ms: {(result.RequestsPerSecond >= 30_000 && result.Percentile(99) < 5 ? "met" : "not met")}"), memory.PeaksMiB);
+    }
+
+    private async Task<(string Tenant, string Key)> LoadReadTenantAsync(NpgsqlDataSource database, ApiKeyStore keys)
+    {
+        const string tenant = "bench-read";
+        var key = (await keys.CreateTenantAsync(tenant))!.Key;
+        var now = DateTimeOffset.UtcNow;
+        var spread = TimeSpan.FromDays(27);
+        for (var at = now - spread; at <= now.AddDays(7); at = at.AddDays(7))
+        {
+            await using var ensure = database.CreateCommand("SELECT telemetry_ensure_event_partition(@at)");
+            ensure.Parameters.AddWithValue("at", at.UtcDateTime);
+            await ensure.ExecuteScalarAsync();
+        }
+
+        Console.WriteLine(Invariant($"loading {_readEvents:N0} events into one tenant with COPY"));
+        var clock = Stopwatch.StartNew();
+        const int workers = 2;
+        var perWorker = _readEvents / workers;
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async w =>
+        {
+            var random = new Random(100 + w);
+            await using var connection = await database.OpenConnectionAsync();
+            const int chunk = 100_000;
+            for (var done = 0; done < perWorker; done += chunk)
+            {
+                var count = Math.Min(chunk, perWorker - done);
+                // Each worker covers its own stretch of time and sequence numbers.
+                var from = now - spread + TimeSpan.FromTicks(spread.Ticks / workers * w) + TimeSpan.FromTicks(spread.Ticks / workers * done / perWorker);
+                await EventRows.CopyAsync(connection, tenant, (long)w * perWorker + done + 1, count, from, TimeSpan.FromTicks(spread.Ticks / workers * count / perWorker), withIds: true, random);
+            }
+        }));
+        Console.WriteLine(Invariant($"loaded in {clock.Elapsed.TotalSeconds:F0} s; writing its rollups"));
+        await using (var rollups = database.CreateCommand("""
+            INSERT INTO tenant_rollups (tenant_id, granularity, bucket_start, type, count, success, failure, duration_sum, duration_count)
+            SELECT e.tenant_id, b.g, b.bucket, e.type, count(*), count(*) FILTER (WHERE e.status = 'success'), count(*) FILTER (WHERE e.status = 'failure'),
+                   coalesce(sum(e.duration_ms), 0), count(e.duration_ms)
+            FROM events e
+            CROSS JOIN LATERAL (VALUES (0::smallint, 'epoch'::timestamptz), (1::smallint, date_trunc('minute', e.occurred_at, 'UTC')),
+                                       (2::smallint, date_trunc('hour', e.occurred_at, 'UTC')), (3::smallint, date_trunc('day', e.occurred_at, 'UTC'))) AS b(g, bucket)
+            WHERE e.tenant_id = @t
+            GROUP BY e.tenant_id, b.g, b.bucket, e.type;
+            UPDATE tenants SET log_head = (SELECT max(seq) FROM events WHERE tenant_id = @t) WHERE tenant_id = @t;
+            ANALYZE events;
+            """))
+        {
+            rollups.Parameters.AddWithValue("t", tenant);
+            rollups.CommandTimeout = 0;
+            await rollups.ExecuteNonQueryAsync();
+        }
+        _report.Note(Invariant($"read side: {_readEvents:N0} events of one tenant over 27 days ({clock.Elapsed.TotalSeconds:F0} s to load with COPY, rollups and ANALYZE)"));
+        return (tenant, key);
+    }
+
+    private async Task PagesAsync(NpgsqlDataSource database, Uri target, string tenant, string key, Func<MemorySampler> sample)
+    {
+        using var client = Client(target, key, 8);
+        // A position half-way through one type's events: the cost of a page must not depend on it.
+        await using var deep = database.CreateCommand("SELECT occurred_at, seq FROM events WHERE tenant_id = @t AND type = 'bench_3' ORDER BY occurred_at DESC, seq DESC OFFSET @o LIMIT 1");
+        deep.Parameters.AddWithValue("t", tenant);
+        deep.Parameters.AddWithValue("o", _readEvents / EventRows.Types / 2);
+        deep.CommandTimeout = 0;
+        string cursor;
+        await using (var reader = await deep.ExecuteReaderAsync())
+        {
+            await reader.ReadAsync();
+            cursor = new EventCursor(new DateTimeOffset(reader.GetDateTime(0), TimeSpan.Zero), reader.GetInt64(1)).Encode();
+        }
+
+        foreach (var (figure, path) in new[]
+        {
+            ("first page, type filter, 100 events", "v1/events?type=bench_3&limit=100"),
+            ("page half-way through a cursor walk, type filter, 100 events", "v1/events?type=bench_3&limit=100&cursor=" + cursor),
+            ("first page, user and time filters, 100 events", Invariant($"v1/events?user_id=user-42&from={DateTimeOffset.UtcNow.AddDays(-20):yyyy-MM-dd'T'HH:mm:ss'Z'}&limit=100")),
+        })
+        {
+            await using var memory = sample();
+            var uri = new Uri(path, UriKind.Relative);
+            var result = await ClosedLoopLoad.RunAsync(8, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), async (_, _) =>
+            {
+                using var response = await client.GetAsync(uri);
+                return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            });
+            _report.Add(Invariant($"{figure}, {_readEvents:N0} stored, 8 clients"), Rate(result, "pages/s"), result.Percentile(50), result.Percentile(99),
+                Invariant($"goal p99 under 50 ms: {(result.Percentile(99) < 50 ? "met" : "not met")}"), memory.PeaksMiB);
+        }
+    }
+
+    private async Task ExportAsync(NpgsqlDataSource database, Uri target, string tenant, string key, Func<MemorySampler> sample)
+    {
+        await using var count = database.CreateCommand("SELECT count(*) FROM events WHERE tenant_id = @t AND type = 'bench_0'");
+        count.Parameters.AddWithValue("t", tenant);
+        count.CommandTimeout = 0;
+        var rows = (long)(await count.ExecuteScalarAsync())!;
+        using var client = Client(target, key, 1);
+        client.Timeout = TimeSpan.FromMinutes(30);
+        await using var memory = sample();
+        var clock = Stopwatch.StartNew();
+        using var response = await client.GetAsync(new Uri("v1/events/export?format=parquet&type=bench_0", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[1 << 16];
+        long bytes = 0;
+        for (int read; (read = await body.ReadAsync(buffer)) > 0;) bytes += read;
+        var elapsed = clock.Elapsed;
+        var peaks = memory.PeaksMiB;
+        _report.Add(Invariant($"Parquet export of {rows:N0} rows ({bytes / 1024.0 / 1024:F0} MiB)"), Invariant($"{rows / elapsed.TotalSeconds:N0} rows/s"), null, null,
+            Invariant($"goal: gateway flat, under 200 MB: peak {peaks.GetValueOrDefault("gateway"):F0} MiB, {(peaks.GetValueOrDefault("gateway") < 200 ? "met" : "not met")}"), peaks);
+    }
+
+    private static async Task PostBatchesAsync(Uri target, string key, int events)
+    {
+        using var client = Client(target, key, 4);
+        for (var n = 0; n < events / 100; n++)
+        {
+            using var response = await client.PostAsync(new Uri("v1/events/batch", UriKind.Relative), new StringContent(EventRows.Batch(2000, n, 100), Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+        }
+    }
+
+    private static HttpClient Client(Uri target, string key, int connections)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(handler, disposeHandler: true) { BaseAddress = target, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private static string Rate(ClosedLoopLoad.Result result, string unit) =>
+        Invariant($"{result.ItemsPerSecond:N0} {unit}") + (result.Failures > 0 ? Invariant($" ({result.Failures} failed)") : "");
+
+    private static async Task WaitReadyAsync(Uri target, params BenchProcess[] processes)
+    {
+        using var client = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (processes.FirstOrDefault(p => p.HasExited) is { } dead) throw new InvalidOperationException($"{dead.Name} exited:\n{dead.Output}");
+            try
+            {
+                using var ready = await client.GetAsync(new Uri("health/ready", UriKind.Relative));
+                if (ready.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{target} did not become ready:\n{string.Join("\n", processes.Select(p => p.Output))}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Telemetry.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Cannot find the repository root (Telemetry.sln).");
+    }
+}
