@@ -198,8 +198,9 @@ public sealed class BenchRun
             {
                 var count = Math.Min(chunk, perWorker - done);
                 // Each worker covers its own stretch of time and sequence numbers.
-                var from = now - spread + TimeSpan.FromTicks(spread.Ticks / workers * w) + TimeSpan.FromTicks(spread.Ticks / workers * done / perWorker);
-                await EventRows.CopyAsync(connection, tenant, (long)w * perWorker + done + 1, count, from, TimeSpan.FromTicks(spread.Ticks / workers * count / perWorker), withIds: true, random);
+                var share = spread / workers;
+                var from = now - spread + share * w + share * ((double)done / perWorker);
+                await EventRows.CopyAsync(connection, tenant, (long)w * perWorker + done + 1, count, from, share * ((double)count / perWorker), withIds: true, random);
             }
         }));
         Console.WriteLine(Invariant($"loaded in {clock.Elapsed.TotalSeconds:F0} s; writing its rollups"));
