@@ -19,6 +19,7 @@ public sealed class BenchRun
     private readonly TimeSpan _duration = TimeSpan.FromSeconds(Setting("BENCH_SECONDS", 20));
     private readonly TimeSpan _warmup = TimeSpan.FromSeconds(Setting("BENCH_WARMUP_SECONDS", 5));
     private readonly int _readEvents = Setting("BENCH_READ_EVENTS", 10_000_000);
+    private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
     private readonly BenchReport _report = new();
 
     public async Task<int> RunAsync()
@@ -57,28 +58,35 @@ public sealed class BenchRun
         var processes = new Dictionary<string, int> { ["silo"] = silo.Id, ["gateway"] = gateway.Id, ["floor"] = floor.Id, ["bench"] = Environment.ProcessId };
         MemorySampler Sample() => new(processes, postmaster);
 
-        // Ceilings, measured first on the idle machine.
-        var copyRate = await RawCopyAsync(database, keys, Sample);
-        var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, "HTTP floor: bare endpoint, 64 connections", "ceiling for single-event ingest");
-
-        // Ingest.
         var ingestKey = (await keys.CreateTenantAsync("bench-ingest"))!.Key;
-        var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, "single-event ingest, 64 connections", null);
-        var singleRatio = single.ItemsPerSecond / floorResult.ItemsPerSecond;
-        _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: 25,000 events/s with p99 under 25 ms: {(single.ItemsPerSecond >= 25_000 && single.Percentile(99) < 25 ? "met" : "not met")})"));
-        var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
-        _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
+        if (_parts.Contains("ceilings") || _parts.Contains("ingest"))
+        {
+            // Ceilings, measured first on the idle machine, then ingest against them.
+            var copyRate = await RawCopyAsync(database, keys, Sample);
+            var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, "HTTP floor: bare endpoint, 64 connections", "ceiling for single-event ingest");
+            var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, "single-event ingest, 64 connections", null);
+            var singleRatio = single.ItemsPerSecond / floorResult.ItemsPerSecond;
+            _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: 25,000 events/s with p99 under 25 ms: {(single.ItemsPerSecond >= 25_000 && single.Percentile(99) < 25 ? "met" : "not met")})"));
+            var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
+            _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
+        }
 
-        // Metrics reads while ingest goes on.
-        var smallKey = (await keys.CreateTenantAsync("bench-small"))!.Key;
-        await PostBatchesAsync(gatewayUri, smallKey, 10_000);
-        await MetricsReadsAsync(gatewayUri, smallKey, ingestKey, Sample, "metrics reads under ingest, 10 thousand stored events");
+        if (_parts.Contains("metrics"))
+        {
+            // Metrics reads while ingest goes on.
+            var smallKey = (await keys.CreateTenantAsync("bench-small"))!.Key;
+            await PostBatchesAsync(gatewayUri, smallKey, 10_000);
+            await MetricsReadsAsync(gatewayUri, smallKey, ingestKey, Sample, "metrics reads under ingest, 10 thousand stored events");
+        }
 
-        // The read side at millions of stored events.
-        var (readTenant, readKey) = await LoadReadTenantAsync(database, keys);
-        await MetricsReadsAsync(gatewayUri, readKey, ingestKey, Sample, Invariant($"metrics reads under ingest, {_readEvents:N0} stored events"));
-        await PagesAsync(database, gatewayUri, readTenant, readKey, Sample);
-        await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
+        if (_parts.Contains("read"))
+        {
+            // The read side at millions of stored events.
+            var (readTenant, readKey) = await LoadReadTenantAsync(database, keys);
+            await MetricsReadsAsync(gatewayUri, readKey, ingestKey, Sample, Invariant($"metrics reads under ingest, {_readEvents:N0} stored events"));
+            await PagesAsync(database, gatewayUri, readTenant, readKey, Sample);
+            await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
+        }
 
         var machine = Invariant($"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB; load generator, one silo, one gateway and PostgreSQL on this machine; Release builds; {_duration.TotalSeconds:F0} s per load after {_warmup.TotalSeconds:F0} s of warm-up.");
         var output = Environment.GetEnvironmentVariable("BENCH_OUTPUT") ?? Path.Combine(root, "bench", "results", $"{DateTimeOffset.UtcNow:yyyy-MM-dd}.md");
