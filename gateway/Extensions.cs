@@ -5,6 +5,8 @@ using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Keys;
+using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
@@ -59,6 +61,8 @@ public static class Extensions
         services.AddSingleton<ApiKeyResolver>();
         services.AddSingleton<EventValidator>();
         services.AddSingleton<EventIngestion>();
+        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
+        services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<HealthProbe>();
         services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<LiveMetricsHub>();
@@ -76,7 +80,22 @@ public static class Extensions
             o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJson.Default);
         });
+        // Browser apps may post from these origins (TELEMETRY_CORS_ORIGINS, comma-separated; "*" for any).
+        var origins = (configuration["TELEMETRY_CORS_ORIGINS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (origins.Length > 0)
+        {
+            services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+            {
+                if (origins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins(origins);
+                policy.WithMethods("GET", "POST", "DELETE")
+                    .WithHeaders("Authorization", "X-API-Key", "Content-Type", "Content-Encoding")
+                    .WithExposedHeaders("Retry-After", "Location")
+                    .SetPreflightMaxAge(TimeSpan.FromHours(1));
+            }));
+        }
         services.AddProblemDetails();
+        services.AddExceptionHandler<RateLimitedHandler>();
         services.AddExceptionHandler<ClusterFailureHandler>();
         return builder;
     }
@@ -85,6 +104,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors();
         app.UseMiddleware<StartupGate>();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -92,6 +112,7 @@ public static class Extensions
         app.MapEventsApi();
         app.MapEventQueryApi();
         app.MapStreamApi();
+        app.MapKeysApi();
         app.MapMetricsApi();
         return app;
     }

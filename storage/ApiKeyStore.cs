@@ -13,6 +13,15 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
         VALUES (@key_id, @tenant, @name, @hash, @scopes)
         """;
 
+    internal const string ListKeysSql = """
+        SELECT key_id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE tenant_id = @tenant ORDER BY created_at, key_id
+        """;
+
+    /// <summary>Revokes a key of the tenant, once: a revoked key keeps its first revocation time.</summary>
+    internal const string RevokeKeySql = """
+        UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = @tenant AND key_id = @key_id
+        """;
+
     internal const string FindKeySql = """
         SELECT tenant_id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE key_id = @key_id
         """;
@@ -21,7 +30,10 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
     public sealed record KeyRecord(Guid KeyId, string TenantId, string Name, byte[] SecretHash, KeyScopes Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
     /// <summary>A key just created: the only moment the key itself is known.</summary>
-    public sealed record CreatedKey(string TenantId, Guid KeyId, string Key, KeyScopes Scopes);
+    public sealed record CreatedKey(string TenantId, Guid KeyId, string Key, KeyScopes Scopes)
+    {
+        public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+    }
 
     /// <summary>Tenant ids are short, lower-case and URL-safe: 1 to 63 of a-z, 0-9, '-', '_', starting with a letter or digit.</summary>
     public static bool IsValidTenantId(string? tenantId) => tenantId is not null && TenantIdPattern().IsMatch(tenantId);
@@ -60,11 +72,7 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("key_id", keyId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
-        var scopes = KeyScopes.None;
-        foreach (var name in reader.GetFieldValue<string[]>(3))
-        {
-            if (ApiKeyFormat.TryParseScope(name, out var scope)) scopes |= scope;
-        }
+        var scopes = Scopes(reader.GetFieldValue<string[]>(3));
         return new KeyRecord(
             keyId,
             reader.GetString(0),
@@ -73,6 +81,42 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
             scopes,
             new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
             reader.IsDBNull(5) ? null : new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero));
+    }
+
+    /// <summary>The tenant's keys, revoked ones included, oldest first.</summary>
+    public async Task<List<KeyRecord>> ListAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ListKeysSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        var keys = new List<KeyRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(new KeyRecord(
+                reader.GetGuid(0), tenantId, reader.GetString(1), reader.GetFieldValue<byte[]>(2), Scopes(reader.GetFieldValue<string[]>(3)),
+                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
+                reader.IsDBNull(5) ? null : new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero)));
+        }
+        return keys;
+    }
+
+    /// <summary>Revokes one of the tenant's keys; false when the tenant has no such key.</summary>
+    public async Task<bool> RevokeAsync(string tenantId, Guid keyId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(RevokeKeySql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("key_id", keyId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static KeyScopes Scopes(string[] names)
+    {
+        var scopes = KeyScopes.None;
+        foreach (var name in names)
+        {
+            if (ApiKeyFormat.TryParseScope(name, out var scope)) scopes |= scope;
+        }
+        return scopes;
     }
 
     private static async Task<CreatedKey> InsertKeyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string tenantId, string name, KeyScopes scopes, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Keys;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
@@ -21,6 +22,8 @@ namespace Telemetry.Gateway.Infrastructure;
 [JsonSerializable(typeof(EventResponse))]
 [JsonSerializable(typeof(LiveMetricsEvent))]
 [JsonSerializable(typeof(HeartbeatEvent))]
+[JsonSerializable(typeof(KeyList))]
+[JsonSerializable(typeof(CreatedKeyResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

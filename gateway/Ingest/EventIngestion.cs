@@ -6,7 +6,7 @@ namespace Telemetry.Gateway.Ingest;
 /// Validates drafts and appends the valid ones to the tenant's event log: the path every ingest
 /// surface (native and compatible) takes, so that they all keep the same rules and answers.
 /// </summary>
-public sealed class EventIngestion(IClusterClient cluster, EventValidator validator)
+public sealed class EventIngestion(IClusterClient cluster, EventValidator validator, Limits.TenantRateLimiter limiter)
 {
     public DateTimeOffset Now() => validator.Now();
 
@@ -15,6 +15,7 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
     {
         var record = validator.Validate(draft, receivedAt, shapeErrors);
         if (record is null) return (null, shapeErrors);
+        limiter.Take(tenantId, 1);
         var outcomes = await cluster.GetGrain<ITenantEventLogGrain>(tenantId).AppendAsync([record]);
         return (outcomes[0], shapeErrors);
     }
@@ -44,6 +45,7 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
         int accepted = 0, duplicates = 0;
         if (valid.Count > 0)
         {
+            limiter.Take(tenantId, valid.Count);
             var outcomes = await cluster.GetGrain<ITenantEventLogGrain>(tenantId).AppendAsync([.. valid]);
             for (var k = 0; k < outcomes.Length; k++)
             {

@@ -23,7 +23,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true)
+    public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var port = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
@@ -31,8 +31,9 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["TELEMETRY_HTTP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = settings.TryGetValue("Logging:LogLevel:Default", out var level) ? level : "Warning",
         });
+        services?.Invoke(builder.Services);
         builder.AddTelemetryGateway();
         var app = builder.Build();
         app.MapTelemetryGateway();

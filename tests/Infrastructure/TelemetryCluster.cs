@@ -57,11 +57,11 @@ public sealed class TelemetryCluster : IAsyncDisposable
         return telemetry;
     }
 
-    public async Task<GatewayHost> StartGatewayAsync(IReadOnlyDictionary<string, string?>? extra = null)
+    public async Task<GatewayHost> StartGatewayAsync(IReadOnlyDictionary<string, string?>? extra = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>(Settings);
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>()) settings[key] = value;
-        var gateway = await GatewayHost.StartAsync(settings);
+        var gateway = await GatewayHost.StartAsync(settings, services: services);
         _gateways.Add(gateway);
         return gateway;
     }

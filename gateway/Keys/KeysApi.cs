@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Ingest;
+using Telemetry.Storage;
+
+namespace Telemetry.Gateway.Keys;
+
+/// <summary>A tenant's API keys (scope <c>admin</c>): create, list, revoke.</summary>
+public static class KeysApi
+{
+    private const int MaxNameLength = 128;
+    private const int MaxBodyBytes = 16 * 1024;
+
+    public static RouteGroupBuilder MapKeysApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/keys").WithTags("Keys").RequireAuthorization(ApiKeyDefaults.AdminPolicy);
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateKey")
+            .WithSummary("Creates a key with a name and scopes (ingest, read, admin); the answer is the only time the key is shown.");
+        group.MapGet("/", ListAsync)
+            .WithName("ListKeys")
+            .WithSummary("The tenant's keys, revoked ones included, without the keys themselves.");
+        group.MapDelete("/{id}", RevokeAsync)
+            .WithName("RevokeKey")
+            .WithSummary("Revokes a key: every gateway refuses it within a second.");
+        return group;
+    }
+
+    public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(HttpRequest request, ApiKeyStore keys, CancellationToken cancellationToken)
+    {
+        if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the key as application/json: {\"name\", \"scopes\"}.");
+        var (body, status, problem) = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Status(status, problem!);
+        string name;
+        KeyScopes scopes;
+        using (body)
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(body.Memory);
+            }
+            catch (JsonException ex)
+            {
+                return Problems.Status(StatusCodes.Status400BadRequest, $"The body is not JSON: {ex.Message}");
+            }
+            using (document)
+            {
+                var errors = new List<FieldError>();
+                (name, scopes) = Read(document.RootElement, errors);
+                if (errors.Count > 0) return Problems.Validation(errors);
+            }
+        }
+
+        var created = await keys.CreateKeyAsync(request.HttpContext.User.TenantId(), name, scopes, cancellationToken);
+        return TypedResults.Created($"/v1/keys/{created.KeyId}",
+            new CreatedKeyResponse(created.KeyId, name, ApiKeyFormat.ScopeNames(created.Scopes), created.Key, created.CreatedAt));
+    }
+
+    public static async Task<Ok<KeyList>> ListAsync(HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken)
+    {
+        var all = await keys.ListAsync(http.User.TenantId(), cancellationToken);
+        return TypedResults.Ok(new KeyList([.. all.Select(k => new KeyResponse(k.KeyId, k.Name, ApiKeyFormat.ScopeNames(k.Scopes), k.CreatedAt, k.RevokedAt))]));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken)
+    {
+        // Another tenant's key answers exactly as a key that does not exist.
+        if (!Guid.TryParseExact(id, "D", out var keyId) || !await keys.RevokeAsync(http.User.TenantId(), keyId, cancellationToken))
+        {
+            return Problems.NotFound("No such key.");
+        }
+        return TypedResults.NoContent();
+    }
+
+    private static (string Name, KeyScopes Scopes) Read(JsonElement root, List<FieldError> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new FieldError("body", "must be a JSON object: {\"name\", \"scopes\"}"));
+            return ("", KeyScopes.None);
+        }
+        string? name = null;
+        var scopes = KeyScopes.None;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                errors.Add(new FieldError(property.Name, "appears more than once"));
+                continue;
+            }
+            switch (property.Name)
+            {
+                case "name":
+                    if (property.Value.ValueKind != JsonValueKind.String || !EventJsonReader.TryGetString(property.Value, out var text)
+                        || TextRules.Length(text) is < 1 or > MaxNameLength || TextRules.HasControl(text))
+                    {
+                        errors.Add(new FieldError("name", $"must be 1 to {MaxNameLength} characters without control characters"));
+                    }
+                    else
+                    {
+                        name = text;
+                    }
+                    break;
+                case "scopes":
+                    if (property.Value.ValueKind != JsonValueKind.Array || property.Value.GetArrayLength() == 0)
+                    {
+                        errors.Add(new FieldError("scopes", "must be a non-empty array of \"ingest\", \"read\", \"admin\""));
+                        break;
+                    }
+                    foreach (var item in property.Value.EnumerateArray())
+                    {
+                        if (item.ValueKind == JsonValueKind.String && ApiKeyFormat.TryParseScope(item.GetString()!, out var scope)) scopes |= scope;
+                        else errors.Add(new FieldError("scopes", $"{item.GetRawText()} is not one of \"ingest\", \"read\", \"admin\""));
+                    }
+                    break;
+                default:
+                    errors.Add(new FieldError(property.Name.Length > 64 ? property.Name[..64] : property.Name, "is not a field of a key"));
+                    break;
+            }
+        }
+        if (name is null && !errors.Exists(e => e.Field == "name")) errors.Add(new FieldError("name", "is required"));
+        if (!seen.Contains("scopes")) errors.Add(new FieldError("scopes", "is required"));
+        return (name ?? "", scopes);
+    }
+}
