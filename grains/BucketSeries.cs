@@ -62,6 +62,11 @@ internal sealed class BucketSeries
         return ref _cells[at];
     }
 
+    public void TrimExcess()
+    {
+        if (_cells.Length > Count) Array.Resize(ref _cells, Count);
+    }
+
     /// <summary>The position of the first cell with an index of at least <paramref name="index"/>.</summary>
     public int LowerBound(int index)
     {

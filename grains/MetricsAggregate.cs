@@ -88,6 +88,16 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
 
     public int CellCount(SeriesBucketKind kind) => kind == SeriesBucketKind.AllTime ? _allTime.Count : Series(kind)?.Count ?? 0;
 
+    /// <summary>Gives back the slack of the bucket arrays (after loading, when little will be added).</summary>
+    public void TrimExcess()
+    {
+        _minutes.TrimExcess();
+        _hours.TrimExcess();
+        _days?.TrimExcess();
+        _typeNames.TrimExcess();
+        _allTime.TrimExcess();
+    }
+
     /// <summary>Drops minute and hour buckets that fell out of their horizons.</summary>
     public void Prune(DateTimeOffset now)
     {
@@ -248,7 +258,7 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         var known = FindTypeId(type);
         if (known >= 0) return known;
         var id = _typeNames.Count;
-        _typeNames.Add(type);
+        _typeNames.Add(CategoryNames.Share(type));
         if (_typeIds is not null) _typeIds[type] = id;
         else if (_typeNames.Count > LinearTypeSearch)
         {

@@ -32,6 +32,7 @@ public sealed class UserMetricsGrain(
         _unsaved = _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
         _metrics.Prune(clock.GetUtcNow());
+        _metrics.TrimExcess();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
@@ -63,6 +64,7 @@ public sealed class UserMetricsGrain(
         foreach (var (kind, index, type, totals) in _metrics.Export()) state.Cells.Add(new UserMetricsCell((byte)kind, index, type, totals));
         snapshot.State = state;
         await snapshot.WriteStateAsync(cancellationToken);
+        _metrics.TrimExcess();
         state.Cells = [];
         _unsaved = 0;
     }

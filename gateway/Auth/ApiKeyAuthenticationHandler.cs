@@ -42,12 +42,12 @@ public sealed class ApiKeyAuthenticationHandler(
         var detail = PresentedKey(Request) is null
             ? "Send the key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'."
             : "The API key is unknown or revoked.";
-        await Problems.Status(StatusCodes.Status401Unauthorized, detail).ExecuteAsync(Context);
+        await Problems.Status(StatusCodes.Status401Unauthorized, "Authorization", detail).ExecuteAsync(Context);
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        await Problems.Status(StatusCodes.Status403Forbidden, "The API key does not have the scope this endpoint needs.").ExecuteAsync(Context);
+        await Problems.Status(StatusCodes.Status403Forbidden, "Authorization", "The API key does not have the scope this endpoint needs.").ExecuteAsync(Context);
     }
 
     /// <summary>The key from Authorization: Bearer, else X-API-Key; null when neither is there.</summary>

@@ -17,8 +17,10 @@ public sealed partial class ClusterFailureHandler(ILogger<ClusterFailureHandler>
         LogUnavailable(exception.GetType().Name, httpContext.Request.Path, exception.Message);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var detail = exception is StorageUnavailableException ? exception.Message : "The cluster did not answer in time; retry with the same event ids.";
-        await Problems.Status(StatusCodes.Status503ServiceUnavailable, detail).ExecuteAsync(httpContext);
+        var (field, detail) = exception is StorageUnavailableException or Npgsql.NpgsqlException
+            ? ("storage", exception is StorageUnavailableException ? exception.Message : "PostgreSQL is unavailable; nothing was stored. Retry with the same event ids.")
+            : ("cluster", "The cluster did not answer in time; retry with the same event ids.");
+        await Problems.Status(StatusCodes.Status503ServiceUnavailable, field, detail).ExecuteAsync(httpContext);
         return true;
     }
 

@@ -20,17 +20,24 @@ public static class Problems
         [StatusCodes.Status503ServiceUnavailable] = "The service is unavailable; nothing was stored.",
     };
 
-    public static ProblemHttpResult Status(int status, string detail) => TypedResults.Problem(new ProblemDetails
+    /// <summary>A refusal naming what it is about: a field, a header or the body, in an <c>errors</c> map as validation has.</summary>
+    public static ProblemHttpResult Status(int status, string field, string detail)
     {
-        Status = status,
-        Title = Titles.GetValueOrDefault(status, "The request failed."),
-        Detail = detail,
-        Type = $"https://httpstatuses.io/{status}",
-    });
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [detail] };
+        return TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = status,
+            Title = Titles.GetValueOrDefault(status, "The request failed."),
+            Detail = detail,
+            Type = $"https://httpstatuses.io/{status}",
+        });
+    }
 
-    public static ProblemHttpResult UnsupportedMediaType(string detail) => Status(StatusCodes.Status415UnsupportedMediaType, detail);
+    public static ProblemHttpResult UnsupportedMediaType(string detail) => Status(StatusCodes.Status415UnsupportedMediaType, "Content-Type", detail);
 
-    public static ProblemHttpResult NotFound(string detail) => Status(StatusCodes.Status404NotFound, detail);
+    public static ProblemHttpResult NotFound(string field, string detail) => Status(StatusCodes.Status404NotFound, field, detail);
+
+    public static ProblemHttpResult Refused(RequestBody.Refusal refusal) => Status(refusal.Status, refusal.Field, refusal.Detail);
 
     /// <summary>422 with an <c>errors</c> map from each field to its messages.</summary>
     public static ProblemHttpResult Validation(IEnumerable<FieldError> errors)

@@ -12,7 +12,7 @@ public sealed class StartupGate(RequestDelegate next, IHostApplicationLifetime l
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = ClusterFailureHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Problems.Status(StatusCodes.Status503ServiceUnavailable, "The gateway is still connecting to the cluster; retry shortly.").ExecuteAsync(context);
+            await Problems.Status(StatusCodes.Status503ServiceUnavailable, "cluster", "The gateway is still connecting to the cluster; retry shortly.").ExecuteAsync(context);
             return;
         }
         await next(context);

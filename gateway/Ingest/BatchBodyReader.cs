@@ -19,7 +19,7 @@ public static class BatchBodyReader
         }
         catch (JsonException ex)
         {
-            return Refuse(Problems.Status(StatusCodes.Status400BadRequest, $"The body is not JSON: {ex.Message}"));
+            return Refuse(Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}"));
         }
 
         using (document)
@@ -86,7 +86,7 @@ public static class BatchBodyReader
     }
 
     private static ProblemHttpResult TooMany(IngestOptions options) =>
-        Problems.Status(StatusCodes.Status413PayloadTooLarge, $"A batch holds at most {options.MaxBatchEvents} events.");
+        Problems.Status(StatusCodes.Status413PayloadTooLarge, "events", $"A batch holds at most {options.MaxBatchEvents} events.");
 
     private static Read Refuse(ProblemHttpResult problem) => new([], problem);
 }

@@ -39,8 +39,8 @@ public static class EventsApi
             return Problems.UnsupportedMediaType("Send the event as application/json.");
         }
 
-        var (body, status, problem) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Status(status, problem!);
+        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Refused(refusal!);
         using (body)
         {
             JsonDocument document;
@@ -50,7 +50,7 @@ public static class EventsApi
             }
             catch (JsonException ex)
             {
-                return Problems.Status(StatusCodes.Status400BadRequest, $"The body is not JSON: {ex.Message}");
+                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
             }
 
             using (document)
@@ -76,14 +76,14 @@ public static class EventsApi
             return Problems.UnsupportedMediaType("Send the batch as application/json ({\"events\": [...]}) or application/x-ndjson.");
         }
 
-        var (body, status, problem) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Status(status, problem!);
+        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Refused(refusal!);
         using (body)
         {
             var read = kind == RequestBody.Kind.Json
                 ? BatchBodyReader.ReadEnvelope(body.Memory, services.Options)
                 : BatchBodyReader.ReadNdjson(body.Memory, services.Options);
-            if (read.Problem is { } refusal) return refusal;
+            if (read.Problem is { } refused) return refused;
 
             var response = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), read.Items, receivedAt);
             return response.Rejected == response.Results.Count

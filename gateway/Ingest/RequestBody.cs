@@ -46,8 +46,11 @@ public sealed class RequestBody : IDisposable
         return Kind.Unsupported;
     }
 
-    /// <summary>Reads the body or answers the status code and reason that refuse it (400, 413, 415).</summary>
-    public static async Task<(RequestBody? Body, int Status, string? Problem)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>Why a body was refused: the status (400, 413, 415), what it is about, and why.</summary>
+    public sealed record Refusal(int Status, string Field, string Detail);
+
+    /// <summary>Reads the body or answers why it is refused.</summary>
+    public static async Task<(RequestBody? Body, Refusal? Refusal)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
     {
         var encodings = request.Headers.ContentEncoding.ToString();
         var gzip = false;
@@ -55,18 +58,18 @@ public sealed class RequestBody : IDisposable
         {
             if (part.Equals("gzip", StringComparison.OrdinalIgnoreCase) || part.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
             {
-                if (gzip) return (null, StatusCodes.Status415UnsupportedMediaType, "Content-Encoding: gzip may be applied once.");
+                if (gzip) return (null, new Refusal(StatusCodes.Status415UnsupportedMediaType, "Content-Encoding", "gzip may be applied once."));
                 gzip = true;
             }
             else if (!part.Equals("identity", StringComparison.OrdinalIgnoreCase))
             {
-                return (null, StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{part}' is not supported: send gzip or identity.");
+                return (null, new Refusal(StatusCodes.Status415UnsupportedMediaType, "Content-Encoding", $"'{part}' is not supported: send gzip or identity."));
             }
         }
 
         if (request.ContentLength > (gzip ? CompressedLimit(maxBytes) : maxBytes))
         {
-            return (null, StatusCodes.Status413PayloadTooLarge, $"The body is larger than {maxBytes} bytes.");
+            return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", $"The body is larger than {maxBytes} bytes."));
         }
 
         var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
@@ -93,12 +96,12 @@ public sealed class RequestBody : IDisposable
         catch (InvalidDataException)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return (null, StatusCodes.Status400BadRequest, "The gzip body does not decompress.");
+            return (null, new Refusal(StatusCodes.Status400BadRequest, "body", "The gzip body does not decompress."));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return (null, StatusCodes.Status413PayloadTooLarge, $"The body is larger than {maxBytes} bytes.");
+            return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", $"The body is larger than {maxBytes} bytes."));
         }
         finally
         {
@@ -108,17 +111,17 @@ public sealed class RequestBody : IDisposable
         if (length > maxBytes)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return (null, StatusCodes.Status413PayloadTooLarge, gzip
+            return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", gzip
                 ? $"The body is larger than {maxBytes} bytes after decompression."
-                : $"The body is larger than {maxBytes} bytes.");
+                : $"The body is larger than {maxBytes} bytes."));
         }
         // JSON text is UTF-8; System.Text.Json checks that only when a string is read, so check it here.
         if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return (null, StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+            return (null, new Refusal(StatusCodes.Status400BadRequest, "body", "The body is not valid UTF-8."));
         }
-        return (new RequestBody(buffer, length), 0, null);
+        return (new RequestBody(buffer, length), null);
     }
 
     /// <summary>The most raw bytes a gzip body within the limit can take (incompressible data grows a little).</summary>

@@ -31,8 +31,8 @@ public static class KeysApi
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(HttpRequest request, ApiKeyStore keys, CancellationToken cancellationToken)
     {
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the key as application/json: {\"name\", \"scopes\"}.");
-        var (body, status, problem) = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Status(status, problem!);
+        var (body, refusal) = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
+        if (body is null) return Problems.Refused(refusal!);
         string name;
         KeyScopes scopes;
         using (body)
@@ -44,7 +44,7 @@ public static class KeysApi
             }
             catch (JsonException ex)
             {
-                return Problems.Status(StatusCodes.Status400BadRequest, $"The body is not JSON: {ex.Message}");
+                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
             }
             using (document)
             {
@@ -70,7 +70,7 @@ public static class KeysApi
         // Another tenant's key answers exactly as a key that does not exist.
         if (!Guid.TryParseExact(id, "D", out var keyId) || !await keys.RevokeAsync(http.User.TenantId(), keyId, cancellationToken))
         {
-            return Problems.NotFound("No such key.");
+            return Problems.NotFound("id", "No such key.");
         }
         return TypedResults.NoContent();
     }

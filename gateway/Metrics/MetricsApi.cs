@@ -63,7 +63,7 @@ public static class MetricsApi
         return TypedResults.Ok(new TimeseriesResponse(SeriesRules.Name(w), SeriesRules.Name(b), type, points, series.From, series.AsOf));
     }
 
-    public static async Task<Results<Ok<UserMetricsResponse>, NotFound<ProblemDetails>, ProblemHttpResult>> GetUserMetricsAsync(
+    public static async Task<Results<Ok<UserMetricsResponse>, ProblemHttpResult>> GetUserMetricsAsync(
         string userId, string? window, HttpContext http, IClusterClient cluster)
     {
         if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
@@ -87,11 +87,5 @@ public static class MetricsApi
     private static List<CategoryResponse> ToResponses(CategoryTotals[] categories) =>
         [.. categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs))];
 
-    private static NotFound<ProblemDetails> UserNotFound() => TypedResults.NotFound(new ProblemDetails
-    {
-        Status = StatusCodes.Status404NotFound,
-        Title = "Not found.",
-        Detail = "No events of this user.",
-        Type = "https://httpstatuses.io/404",
-    });
+    private static ProblemHttpResult UserNotFound() => Problems.NotFound("user_id", "No events of this user.");
 }

@@ -38,9 +38,9 @@ public static class EventQueryApi
         string id, HttpContext http, EventQueryStore events, CancellationToken cancellationToken)
     {
         // Another tenant's id answers exactly as an id that does not exist.
-        if (!Guid.TryParseExact(id, "D", out var eventId)) return Problems.NotFound("No such event.");
+        if (!Guid.TryParseExact(id, "D", out var eventId)) return Problems.NotFound("id", "No such event.");
         var stored = await events.GetAsync(http.User.TenantId(), eventId, cancellationToken);
-        return stored is null ? Problems.NotFound("No such event.") : TypedResults.Ok(EventResponse.From(stored));
+        return stored is null ? Problems.NotFound("id", "No such event.") : TypedResults.Ok(EventResponse.From(stored));
     }
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExportAsync(

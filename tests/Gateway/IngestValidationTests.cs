@@ -179,7 +179,9 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {text}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal((int)expected, JsonDocument.Parse(text).RootElement.GetProperty("status").GetInt32());
+        var problem = JsonDocument.Parse(text).RootElement;
+        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
+        Assert.True(problem.GetProperty("errors").EnumerateObject().Any(), "every refusal names what it is about");
         Assert.Equal(0, await new SqlTruth(fixture.Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", _tenant)));
     }
 

@@ -48,7 +48,12 @@ public sealed class IsolationAndScopeTests(ClusterFixture fixture)
             using var client = Cluster.Gateways[1].CreateClient(key.Key);
             using var response = await SendAsync(client, method, Fill(path, eventId, "u1", victim.KeyId), body);
             if (name == scope) Assert.True(response.IsSuccessStatusCode, $"{name} key on {method} {path}: {(int)response.StatusCode}");
-            else Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{name} key on {method} {path}: {(int)response.StatusCode}");
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{name} key on {method} {path}: {(int)response.StatusCode}");
+                using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("Authorization", out _));
+            }
         }
 
         using var anonymous = Cluster.Gateways[1].CreateClient();

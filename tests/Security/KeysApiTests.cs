@@ -63,6 +63,44 @@ public sealed class KeysApiTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_key_revoked_through_one_gateway_is_refused_by_a_gateway_process_within_a_second()
+    {
+        var port = GatewayHost.FreePort();
+        var settings = new Dictionary<string, string?>(Cluster.Settings) { ["TELEMETRY_HTTP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await using var process = ServiceProcess.Start("gateway", "gateway-process", settings);
+        using var remote = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        await Eventually.HoldsAsync(async () =>
+        {
+            if (process.HasExited) return "the gateway process exited:\n" + process.Output;
+            try
+            {
+                return (await remote.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode ? null : "not ready";
+            }
+            catch (HttpRequestException ex)
+            {
+                return ex.Message;
+            }
+        }, TimeSpan.FromSeconds(60));
+
+        var (tenant, admin) = await Cluster.CreateTenantAsync("revoke-proc");
+        var leaked = await Cluster.Keys.CreateKeyAsync(tenant, "leaked", KeyScopes.Ingest);
+        remote.DefaultRequestHeaders.Authorization = new("Bearer", leaked.Key);
+        Assert.Equal(HttpStatusCode.Created, (await remote.PostAsync(new Uri("v1/events", UriKind.Relative), IngestValidationTests.Json("""{"type": "before"}"""))).StatusCode);
+
+        using var owner = Cluster.Gateways[0].CreateClient(admin);
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync(new Uri($"v1/keys/{leaked.KeyId}", UriKind.Relative))).StatusCode);
+        var revoked = System.Diagnostics.Stopwatch.StartNew();
+        HttpStatusCode status;
+        do
+        {
+            status = (await remote.PostAsync(new Uri("v1/events", UriKind.Relative), IngestValidationTests.Json("""{"type": "after"}"""))).StatusCode;
+        }
+        while (status != HttpStatusCode.Unauthorized && revoked.Elapsed < TimeSpan.FromSeconds(3));
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.True(revoked.Elapsed < TimeSpan.FromSeconds(1), $"refused after {revoked.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task Another_tenants_key_an_unknown_key_and_a_malformed_id_answer_404_and_stay_untouched()
     {
         var (_, adminA) = await Cluster.CreateTenantAsync("owner");
