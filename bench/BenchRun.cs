@@ -35,6 +35,7 @@ public sealed class BenchRun
         var cluster = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var httpPort = FreePort();
         var floorPort = FreePort();
+        var grpcPort = FreePort();
         var environment = new Dictionary<string, string?>
         {
             [DatabaseOptions.ConfigurationKey] = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { MaxPoolSize = 100 }.ConnectionString,
@@ -44,6 +45,7 @@ public sealed class BenchRun
             ["TELEMETRY_SILO_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["TELEMETRY_CLIENT_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["TELEMETRY_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_GRPC_PORT"] = grpcPort.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         string Dll(string project, string name) => Path.Combine(root, project, "bin", configuration, "net10.0", name);

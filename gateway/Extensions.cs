@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
 using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Compat;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
@@ -23,10 +24,13 @@ public static class Extensions
         var services = builder.Services;
 
         var port = configuration.GetValue("TELEMETRY_HTTP_PORT", 8080);
+        var grpcPort = configuration.GetValue("TELEMETRY_GRPC_PORT", 50051);
         var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenAnyIP(port);
+            // gRPC without TLS needs HTTP/2 only on its port (h2c): the event collector's clients connect insecure.
+            kestrel.ListenAnyIP(grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
             kestrel.Limits.MaxRequestBodySize = RequestBody.CompressedLimit(ingest.MaxBodyBytes);
         });
 
@@ -64,6 +68,7 @@ public static class Extensions
         services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<HealthProbe>();
+        services.Configure<TutorLoggerApi.AnonymousTenantOptions>(o => o.TenantId = configuration["TELEMETRY_ANONYMOUS_TENANT"] is { Length: > 0 } t ? t : null);
         services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<LiveMetricsHub>();
         services.AddHostedService(sp => sp.GetRequiredService<LiveMetricsHub>());
@@ -94,6 +99,11 @@ public static class Extensions
                     .SetPreflightMaxAge(TimeSpan.FromHours(1));
             }));
         }
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<GrpcFailureInterceptor>();
+            grpc.MaxReceiveMessageSize = ingest.MaxBodyBytes;
+        });
         services.AddProblemDetails();
         services.AddExceptionHandler<RateLimitedHandler>();
         services.AddExceptionHandler<ClusterFailureHandler>();
@@ -113,6 +123,11 @@ public static class Extensions
         app.MapEventQueryApi();
         app.MapStreamApi();
         app.MapKeysApi();
+        app.MapTutorLoggerApi();
+        app.MapCentralLoggerApi();
+        app.MapEventCollectorApi();
+        app.MapHealthCompatApi();
+        app.MapGrpcService<EventCollectorGrpcService>().RequireHost($"*:{app.Configuration.GetValue("TELEMETRY_GRPC_PORT", 50051)}");
         app.MapMetricsApi();
         return app;
     }

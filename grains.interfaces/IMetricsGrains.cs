@@ -17,6 +17,9 @@ public interface ITenantMetricsGrain : IGrainWithStringKey, IEventCounter
     /// <exception cref="ArgumentException">The bucket is not available for the window.</exception>
     Task<MetricsTimeseries> GetTimeseriesAsync(MetricsWindow window, SeriesBucket bucket, string? type);
 
+    /// <summary>The categories of the last <paramref name="days"/> days (1 to 90) in hour buckets, for older APIs that count in days.</summary>
+    Task<MetricsCategories> GetCategoriesOverDaysAsync(int days);
+
     /// <summary>The 24h overview and categories, as pushed to observers.</summary>
     Task<LiveMetrics> GetLiveAsync();
 

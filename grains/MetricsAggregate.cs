@@ -113,10 +113,20 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         return total;
     }
 
-    /// <summary>The window's categories, most frequent first (ties by name).</summary>
-    public CategoryTotals[] Categories(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from)
+    /// <summary>The last <paramref name="days"/> days in hour buckets (the current hour included): the span older APIs ask for.</summary>
+    public CategoryTotals[] CategoriesOverDays(int days, DateTimeOffset now, out DateTimeOffset from)
     {
-        var perType = PerType(window, now, out from);
+        if (days is < 1 or > 90) throw new ArgumentOutOfRangeException(nameof(days), "1 to 90 days");
+        var start = FloorDiv(now.ToUnixTimeSeconds(), HourSeconds) - (days * 24) + 1;
+        from = DateTimeOffset.FromUnixTimeSeconds(start * HourSeconds);
+        return Sorted(Sum(_hours, (int)start));
+    }
+
+    /// <summary>The window's categories, most frequent first (ties by name).</summary>
+    public CategoryTotals[] Categories(MetricsWindow window, DateTimeOffset now, out DateTimeOffset? from) => Sorted(PerType(window, now, out from));
+
+    private CategoryTotals[] Sorted(List<MetricsTotals> perType)
+    {
         var categories = new List<CategoryTotals>();
         for (var t = 0; t < perType.Count; t++)
         {

@@ -39,6 +39,13 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     public Task ApplyAsync(CountedEvent[] events) =>
         _metrics.Apply(events) > 0 && _feed is { } feed ? feed.ChangedAsync() : Task.CompletedTask;
 
+    public Task<MetricsCategories> GetCategoriesOverDaysAsync(int days)
+    {
+        var now = clock.GetUtcNow();
+        var categories = _metrics.CategoriesOverDays(days, now, out var from);
+        return Task.FromResult(new MetricsCategories(from, now, categories));
+    }
+
     public Task<LiveMetrics> GetLiveAsync() => Task.FromResult(Live());
 
     public Task SubscribeAsync(ILiveMetricsObserver observer)

@@ -8,6 +8,8 @@ using Telemetry.Grains;
 namespace Telemetry.Storage;
 
 /// <summary>Which of a tenant's events a query wants; null fields do not filter. <c>To</c> is exclusive.</summary>
+/// <param name="TicketId">The central logger's ticket, kept in properties.ticket_id.</param>
+/// <param name="StatusText">The central logger's own status word, kept in properties.status.</param>
 public sealed record EventFilter(
     string? Type = null,
     EventStatus? Status = null,
@@ -15,7 +17,9 @@ public sealed record EventFilter(
     string? SessionId = null,
     string? Environment = null,
     DateTimeOffset? From = null,
-    DateTimeOffset? To = null);
+    DateTimeOffset? To = null,
+    string? TicketId = null,
+    string? StatusText = null);
 
 /// <summary>An event as stored.</summary>
 /// <param name="Properties">The JSON object text of its properties.</param>
@@ -70,7 +74,11 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
     private const string EnvironmentSql = " AND environment = @environment";
     private const string FromSql = " AND occurred_at >= @from";
     private const string ToSql = " AND occurred_at < @to";
+    private const string TicketSql = " AND properties ? 'ticket_id' AND properties ->> 'ticket_id' = @ticket_id";
+    private const string StatusTextSql = " AND properties ->> 'status' = @status_text";
     private const string CursorSql = " AND (occurred_at, seq) < (@cursor_at, @cursor_seq)";
+    private const string OffsetSql = " OFFSET @offset";
+    private const string CountSql = "SELECT count(*) FROM events WHERE tenant_id = @tenant";
     private const string OrderSql = " ORDER BY occurred_at DESC, seq DESC";
     private const string LimitSql = " LIMIT @limit";
 
@@ -104,6 +112,24 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken)) yield return Read(reader);
     }
 
+    /// <summary>
+    /// A page by number, with the total count, for older APIs that page by offset. It costs more the
+    /// deeper the page; the native API's cursor does not.
+    /// </summary>
+    public async Task<(List<StoredEvent> Events, long Total)> PageAsync(string tenantId, EventFilter filter, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        long total;
+        await using (var count = Build(tenantId, filter, null, null, CountSql, order: false))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        await using var command = Build(tenantId, filter, null, limit, SelectSql, order: true, offset);
+        var events = new List<StoredEvent>(limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) events.Add(Read(reader));
+        return (events, total);
+    }
+
     public async Task<StoredEvent?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand(GetSql);
@@ -113,9 +139,12 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit)
+    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit) =>
+        Build(tenantId, filter, cursor, limit, SelectSql, order: true);
+
+    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit, string select, bool order, int offset = 0)
     {
-        var sql = new StringBuilder(SelectSql);
+        var sql = new StringBuilder(select);
         var command = dataSource.CreateCommand();
         command.Parameters.AddWithValue("tenant", tenantId);
         Add(filter.Type, TypeSql, "type");
@@ -125,14 +154,17 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
         Add(filter.Environment, EnvironmentSql, "environment");
         if (filter.From is { } from) Add(from.UtcDateTime, FromSql, "from");
         if (filter.To is { } to) Add(to.UtcDateTime, ToSql, "to");
+        Add(filter.TicketId, TicketSql, "ticket_id");
+        Add(filter.StatusText, StatusTextSql, "status_text");
         if (cursor is { } c)
         {
             sql.Append(CursorSql);
             command.Parameters.AddWithValue("cursor_at", c.Timestamp.UtcDateTime);
             command.Parameters.AddWithValue("cursor_seq", c.Seq);
         }
-        sql.Append(OrderSql);
+        if (order) sql.Append(OrderSql);
         if (limit is { } n) Add(n, LimitSql, "limit");
+        if (offset > 0) Add(offset, OffsetSql, "offset");
         command.CommandText = sql.ToString();
         return command;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Telemetry.Gateway.Compat;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -24,6 +25,16 @@ namespace Telemetry.Gateway.Infrastructure;
 [JsonSerializable(typeof(HeartbeatEvent))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(CreatedKeyResponse))]
+[JsonSerializable(typeof(TutorLoggerCreated))]
+[JsonSerializable(typeof(CentralLogCreated))]
+[JsonSerializable(typeof(CentralLogBatchCreated))]
+[JsonSerializable(typeof(CentralLogPage))]
+[JsonSerializable(typeof(CentralLog))]
+[JsonSerializable(typeof(CentralOverview))]
+[JsonSerializable(typeof(CentralCategories))]
+[JsonSerializable(typeof(CollectResult))]
+[JsonSerializable(typeof(ReadyResponse))]
+[JsonSerializable(typeof(DatabaseHealth))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

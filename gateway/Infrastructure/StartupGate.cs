@@ -8,7 +8,7 @@ public sealed class StartupGate(RequestDelegate next, IHostApplicationLifetime l
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!lifetime.ApplicationStarted.IsCancellationRequested && !context.Request.Path.StartsWithSegments("/health"))
+        if (!lifetime.ApplicationStarted.IsCancellationRequested && !IsProbe(context.Request.Path))
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = ClusterFailureHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -17,4 +17,8 @@ public sealed class StartupGate(RequestDelegate next, IHostApplicationLifetime l
         }
         await next(context);
     }
+
+    /// <summary>Health and readiness probes, native and compatible, answer during start-up too.</summary>
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/api/health") || path == "/ready";
 }

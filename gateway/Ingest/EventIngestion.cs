@@ -10,6 +10,16 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
 {
     public DateTimeOffset Now() => validator.Now();
 
+    /// <summary>The record a draft makes, or null with the reasons in <paramref name="errors"/>; for surfaces that take all or nothing.</summary>
+    public EventRecord? Validate(EventDraft draft, DateTimeOffset receivedAt, List<FieldError> errors) => validator.Validate(draft, receivedAt, errors);
+
+    /// <summary>Appends records already validated, within the tenant's rate limit.</summary>
+    public Task<AppendOutcome[]> AppendAsync(string tenantId, EventRecord[] records)
+    {
+        limiter.Take(tenantId, records.Length);
+        return cluster.GetGrain<ITenantEventLogGrain>(tenantId).AppendAsync(records);
+    }
+
     /// <summary>One event: its outcome, or the errors that reject it (nothing stored).</summary>
     public async Task<(AppendOutcome? Outcome, List<FieldError> Errors)> IngestOneAsync(string tenantId, EventDraft draft, List<FieldError> shapeErrors, DateTimeOffset receivedAt)
     {

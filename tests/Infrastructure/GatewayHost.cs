@@ -13,31 +13,37 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _started = Task.CompletedTask;
 
-    private GatewayHost(WebApplication app, Uri baseAddress)
+    private GatewayHost(WebApplication app, Uri baseAddress, Uri grpcAddress)
     {
         _app = app;
         BaseAddress = baseAddress;
+        GrpcAddress = grpcAddress;
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The event collector's gRPC port (HTTP/2 without TLS).</summary>
+    public Uri GrpcAddress { get; }
 
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var port = FreePort();
+        var grpcPort = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["TELEMETRY_HTTP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_GRPC_PORT"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = settings.TryGetValue("Logging:LogLevel:Default", out var level) ? level : "Warning",
         });
         services?.Invoke(builder.Services);
         builder.AddTelemetryGateway();
         var app = builder.Build();
         app.MapTelemetryGateway();
-        var host = new GatewayHost(app, new Uri($"http://127.0.0.1:{port}/"));
+        var host = new GatewayHost(app, new Uri($"http://127.0.0.1:{port}/"), new Uri($"http://127.0.0.1:{grpcPort}/"));
 
         // Start completes only once the Orleans client has connected, which never happens without
         // a cluster: the gateway serves (health) meanwhile, so do not wait for it here.

@@ -28,6 +28,7 @@ public sealed class SeparateProcessesTests(ITestOutputHelper output)
             ["TELEMETRY_SILO_PORT"] = (11111 + offset).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["TELEMETRY_CLIENT_PORT"] = (30000 + offset).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["TELEMETRY_HTTP_PORT"] = (8080 + offset).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_GRPC_PORT"] = (50051 + offset).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
 
         var processes = new List<ServiceProcess>();

@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Ingest;
+using Telemetry.Grains;
+using Telemetry.Storage;
+
+namespace Telemetry.Gateway.Compat;
+
+/// <summary>
+/// The central logger's API (seed 001) under <c>/api/v1</c>: workflow logs in and out with its field
+/// names, page/page_size pagination with totals, and metrics with percent-valued success rates.
+/// A log is a native event: category → type, executed_at → timestamp, execution_time_seconds →
+/// duration_ms (× 1000), status SUCCESS → success and any other → failure (the word itself kept),
+/// ticket_id, metrics, payload, workflow_version and resolution_status kept in properties.
+/// </summary>
+public static class CentralLoggerApi
+{
+    public const int MaxBatchLogs = 100;
+    private const string DefaultCategory = "workflow_log";
+
+    private static readonly Dictionary<string, string> Names = new(StringComparer.Ordinal)
+    {
+        ["type"] = "category",
+        ["timestamp"] = "executed_at",
+        ["duration_ms"] = "execution_time_seconds",
+        ["environment"] = "environment",
+        ["properties"] = "payload",
+        ["status"] = "status",
+    };
+
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "environment", "executed_at", "ticket_id", "status", "execution_time_seconds", "category",
+        "metrics", "payload", "workflow_version", "resolution_status",
+    };
+
+    public static IEndpointRouteBuilder MapCentralLoggerApi(this IEndpointRouteBuilder routes)
+    {
+        var logs = routes.MapGroup("/api/v1/logs").WithTags("Compatibility: central logger");
+        logs.MapPost("/", IngestAsync).RequireAuthorization(ApiKeyDefaults.IngestPolicy)
+            .WithName("CentralLoggerIngest").WithSummary("Seed 001: one workflow log; 201 with its id.");
+        logs.MapPost("/batch", IngestBatchAsync).RequireAuthorization(ApiKeyDefaults.IngestPolicy)
+            .WithName("CentralLoggerIngestBatch").WithSummary("Seed 001: up to 100 logs (a JSON array or {\"logs\": [...]}), all or none; 201 with their ids.");
+        logs.MapGet("/", ListAsync).RequireAuthorization(ApiKeyDefaults.ReadPolicy)
+            .WithName("CentralLoggerList").WithSummary("Seed 001: logs newest first with its filters and page/page_size pagination.");
+        logs.MapGet("/{logId}", GetAsync).RequireAuthorization(ApiKeyDefaults.ReadPolicy)
+            .WithName("CentralLoggerGet").WithSummary("Seed 001: one log in full.");
+
+        var metrics = routes.MapGroup("/api/v1/metrics").WithTags("Compatibility: central logger").RequireAuthorization(ApiKeyDefaults.ReadPolicy);
+        metrics.MapGet("/overview", GetOverviewAsync)
+            .WithName("CentralLoggerOverview").WithSummary("Seed 001: total_tickets, success_rate (percent), avg_execution_time (s), error_count over days=1..90 (default 7).");
+        metrics.MapGet("/categories", GetCategoriesAsync)
+            .WithName("CentralLoggerCategories").WithSummary("Seed 001: count, success_count and success_rate (percent) per category; all time unless days=1..90.");
+        return routes;
+    }
+
+    public static async Task<Results<Created<CentralLogCreated>, ProblemHttpResult>> IngestAsync(
+        HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
+    {
+        var receivedAt = services.Ingestion.Now();
+        var (document, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        if (refused is not null) return refused;
+        using (document)
+        {
+            var errors = new List<FieldError>();
+            var draft = Read(document!.RootElement, "", errors);
+            var record = services.Ingestion.Validate(draft, receivedAt, errors);
+            if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
+            var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), [record]))[0];
+            return TypedResults.Created($"/api/v1/logs/{outcome.Id}", new CentralLogCreated(outcome.Id, outcome.ReceivedAt));
+        }
+    }
+
+    public static async Task<Results<Created<CentralLogBatchCreated>, ProblemHttpResult>> IngestBatchAsync(
+        HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
+    {
+        var receivedAt = services.Ingestion.Now();
+        var (document, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        if (refused is not null) return refused;
+        using (document)
+        {
+            var root = document!.RootElement;
+            var items = root.ValueKind == JsonValueKind.Array ? root
+                : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("logs", out var logs) && logs.ValueKind == JsonValueKind.Array ? logs
+                : default;
+            if (items.ValueKind != JsonValueKind.Array) return Problems.Validation([new FieldError("logs", "the body is a JSON array of logs, or {\"logs\": [...]}")]);
+            var count = items.GetArrayLength();
+            if (count > MaxBatchLogs) return Problems.Status(StatusCodes.Status413PayloadTooLarge, "logs", $"A batch holds at most {MaxBatchLogs} logs.");
+            if (count == 0) return Problems.Validation([new FieldError("logs", $"must hold 1 to {MaxBatchLogs} logs")]);
+
+            // All or none, as the central logger took them.
+            var records = new List<EventRecord>(count);
+            var errors = new List<FieldError>();
+            var index = 0;
+            foreach (var item in items.EnumerateArray())
+            {
+                var prefix = $"logs[{index++}].";
+                var itemErrors = new List<FieldError>();
+                var record = services.Ingestion.Validate(Read(item, prefix, itemErrors), receivedAt, itemErrors);
+                if (record is null) errors.AddRange(CompatJson.Rename(itemErrors, Names, prefix));
+                else records.Add(record);
+            }
+            if (errors.Count > 0) return Problems.Validation(errors);
+            var outcomes = await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), [.. records]);
+            return TypedResults.Created("/api/v1/logs", new CentralLogBatchCreated([.. outcomes.Select(o => o.Id)], outcomes.Length));
+        }
+    }
+
+    /// <summary>The query string of the log list, as the central logger took it.</summary>
+    public sealed record ListParameters(
+        [property: FromQuery(Name = "environment")] string? Environment,
+        [property: FromQuery(Name = "status")] string? Status,
+        [property: FromQuery(Name = "category")] string? Category,
+        [property: FromQuery(Name = "ticket_id")] string? TicketId,
+        [property: FromQuery(Name = "start_date")] string? StartDate,
+        [property: FromQuery(Name = "end_date")] string? EndDate,
+        [property: FromQuery(Name = "page")] string? Page,
+        [property: FromQuery(Name = "page_size")] string? PageSize);
+
+    public static async Task<Results<Ok<CentralLogPage>, ProblemHttpResult>> ListAsync(
+        [AsParameters] ListParameters query, HttpContext http, EventQueryStore events, CancellationToken cancellationToken)
+    {
+        var errors = new List<FieldError>();
+        var page = WholeNumber(query.Page, "page", 1, 1, int.MaxValue / 1000, errors);
+        var pageSize = WholeNumber(query.PageSize, "page_size", 50, 1, 1000, errors);
+        var from = Date(query.StartDate, "start_date", endOfDay: false, errors);
+        var to = Date(query.EndDate, "end_date", endOfDay: true, errors);
+        if (errors.Count > 0) return Problems.Validation(errors);
+
+        var filter = new EventFilter(Type: Empty(query.Category), Environment: Empty(query.Environment), From: from, To: to, TicketId: Empty(query.TicketId), StatusText: Empty(query.Status));
+        var tenant = http.User.TenantId();
+        var (found, total) = await events.PageAsync(tenant, filter, (page - 1) * pageSize, pageSize, cancellationToken);
+        return TypedResults.Ok(new CentralLogPage(
+            [.. found.Select(e => CentralLog.From(tenant, e))],
+            new CentralLogPagination(page, pageSize, total, (int)((total + pageSize - 1) / pageSize))));
+    }
+
+    public static async Task<Results<Ok<CentralLog>, ProblemHttpResult>> GetAsync(string logId, HttpContext http, EventQueryStore events, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParseExact(logId, "D", out var id)) return Problems.NotFound("log_id", "Log not found.");
+        var tenant = http.User.TenantId();
+        var stored = await events.GetAsync(tenant, id, cancellationToken);
+        return stored is null ? Problems.NotFound("log_id", "Log not found.") : TypedResults.Ok(CentralLog.From(tenant, stored));
+    }
+
+    public static async Task<Results<Ok<CentralOverview>, ProblemHttpResult>> GetOverviewAsync(string? days, HttpContext http, IClusterClient cluster)
+    {
+        var errors = new List<FieldError>();
+        var span = WholeNumber(days, "days", 7, 1, 90, errors);
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var categories = await cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetCategoriesOverDaysAsync(span);
+        var total = default(MetricsTotals);
+        foreach (var category in categories.Categories) total.Add(category.Totals);
+        return TypedResults.Ok(new CentralOverview(total.Count, Percent(total), Seconds(total), total.Failure, span));
+    }
+
+    public static async Task<Results<Ok<CentralCategories>, ProblemHttpResult>> GetCategoriesAsync(string? days, HttpContext http, IClusterClient cluster)
+    {
+        var errors = new List<FieldError>();
+        var span = days is { Length: > 0 } ? WholeNumber(days, "days", 7, 1, 90, errors) : 0;
+        if (errors.Count > 0) return Problems.Validation(errors);
+        var grain = cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId());
+        var categories = span == 0 ? await grain.GetCategoriesAsync(MetricsWindow.All) : await grain.GetCategoriesOverDaysAsync(span);
+        return TypedResults.Ok(new CentralCategories([.. categories.Categories.Select(c => new CentralCategory(c.Type, c.Totals.Count, c.Totals.Success, Percent(c.Totals)))]));
+    }
+
+    /// <summary>A log as a native draft: see the class summary for the mapping.</summary>
+    private static EventDraft Read(JsonElement body, string prefix, List<FieldError> errors)
+    {
+        var fields = CompatJson.Fields(body, prefix, errors, out _);
+        var status = CompatJson.Text(fields, "status", prefix, errors);
+        var seconds = CompatJson.Number(fields, "execution_time_seconds", prefix, errors);
+        var properties = new CompatJson.PropertiesBuilder()
+            .Add("ticket_id", CompatJson.Text(fields, "ticket_id", prefix, errors))
+            .Add("status", status)
+            .Add("metrics", CompatJson.JsonObject(fields, "metrics", prefix, errors))
+            .Add("payload", fields.TryGetValue("payload", out var payload) && payload.ValueKind != JsonValueKind.Null ? payload : null)
+            .Add("workflow_version", CompatJson.Text(fields, "workflow_version", prefix, errors))
+            .Add("resolution_status", CompatJson.Text(fields, "resolution_status", prefix, errors));
+        foreach (var (name, value) in fields.Where(f => !Known.Contains(f.Key))) properties.Add(name, value);
+        return new EventDraft
+        {
+            Type = CompatJson.Text(fields, "category", prefix, errors) ?? DefaultCategory,
+            Environment = CompatJson.Text(fields, "environment", prefix, errors, required: true),
+            Timestamp = CompatJson.Timestamp(CompatJson.Text(fields, "executed_at", prefix, errors, required: true)),
+            Status = status is null ? null : status.Equals("SUCCESS", StringComparison.OrdinalIgnoreCase) ? "success" : "failure",
+            DurationMs = seconds * 1000,
+            PropertiesJson = properties.ToJson(),
+        };
+    }
+
+    private static async Task<(JsonDocument? Document, ProblemHttpResult? Refused)> ReadJsonAsync(HttpRequest request, EventsApi.IngestServices services, CancellationToken cancellationToken)
+    {
+        if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return (null, Problems.UnsupportedMediaType("Send logs as application/json."));
+        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
+        if (body is null) return (null, Problems.Refused(refusal!));
+        using (body)
+        {
+            try
+            {
+                return (JsonDocument.Parse(body.Memory.ToArray(), new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth }), null);
+            }
+            catch (JsonException ex)
+            {
+                return (null, Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}"));
+            }
+        }
+    }
+
+    private static double Percent(in MetricsTotals t) => t.SuccessRate is { } rate ? Math.Round(rate * 100, 1) : 0;
+
+    private static double Seconds(in MetricsTotals t) => t.AverageDurationMs is { } ms ? Math.Round(ms / 1000, 2) : 0;
+
+    private static string? Empty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static int WholeNumber(string? text, string field, int fallback, int min, int max, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(text)) return fallback;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max) return value;
+        errors.Add(new FieldError(field, $"must be a whole number from {min} to {max}"));
+        return fallback;
+    }
+
+    /// <summary>A date (the whole day, inclusive) or a date-time; the end of a range becomes exclusive.</summary>
+    private static DateTimeOffset? Date(string? text, string field, bool endOfDay, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(text)) return null;
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return endOfDay ? start.AddDays(1) : start;
+        }
+        if (EventValidator.TryParseRfc3339(CompatJson.Timestamp(text)!, out var instant)) return endOfDay ? instant.AddTicks(10) : instant;
+        errors.Add(new FieldError(field, "must be a date (2025-12-24) or a date-time (2025-12-24T10:30:00Z)"));
+        return null;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Compat.Grpc;
+using Telemetry.Gateway.Health;
+using Telemetry.Gateway.Ingest;
+
+namespace Telemetry.Gateway.Compat;
+
+/// <summary>
+/// The event collector's gRPC service (seed 003) on <c>TELEMETRY_GRPC_PORT</c>. Events take the same
+/// path as <c>POST /collect</c>; a stream is stored in groups, as fast as they come, each answered
+/// with one acknowledgement naming its events.
+/// </summary>
+[Authorize(Policy = ApiKeyDefaults.IngestPolicy)]
+public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthProbe probe) : EventCollectorService.EventCollectorServiceBase
+{
+    /// <summary>Most events stored together from one stream.</summary>
+    public const int StreamGroup = 500;
+
+    public override async Task<CollectResponse> CollectEvent(Event request, ServerCallContext context) =>
+        await CollectAsync([request], context);
+
+    public override async Task<CollectResponse> CollectEvents(EventBatch request, ServerCallContext context)
+    {
+        if (request.Events.Count > EventCollectorApi.MaxEvents)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"A batch holds at most {EventCollectorApi.MaxEvents} events."));
+        }
+        if (request.Events.Count == 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds 1 to {EventCollectorApi.MaxEvents} events."));
+        return await CollectAsync(request.Events, context);
+    }
+
+    public override async Task StreamEvents(IAsyncStreamReader<Event> requestStream, IServerStreamWriter<CollectResponse> responseStream, ServerCallContext context)
+    {
+        var incoming = Channel.CreateBounded<Event>(new BoundedChannelOptions(StreamGroup * 4) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken)) await incoming.Writer.WriteAsync(item, context.CancellationToken);
+                incoming.Writer.TryComplete();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                incoming.Writer.TryComplete(ex);
+            }
+        });
+
+        var group = new List<Event>(StreamGroup);
+        while (await incoming.Reader.WaitToReadAsync(context.CancellationToken))
+        {
+            // Whatever has arrived goes together, up to a group: one round trip to the log for many events.
+            while (group.Count < StreamGroup && incoming.Reader.TryRead(out var item)) group.Add(item);
+            await responseStream.WriteAsync(await CollectAsync(group, context));
+            group.Clear();
+        }
+        await reading;
+    }
+
+    [AllowAnonymous]
+    public override async Task<HealthCheckResponse> HealthCheck(HealthCheckRequest request, ServerCallContext context)
+    {
+        var checks = await probe.CheckAsync(context.CancellationToken);
+        return new HealthCheckResponse
+        {
+            Status = checks.Values.All(v => v == "ok") ? "healthy" : "unhealthy",
+            Timestamp = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+    }
+
+    [AllowAnonymous]
+    public override async Task<ReadinessCheckResponse> ReadinessCheck(ReadinessCheckRequest request, ServerCallContext context)
+    {
+        var ready = (await probe.CheckAsync(context.CancellationToken)).Values.All(v => v == "ok");
+        return new ReadinessCheckResponse { Ready = ready, Status = ready ? "ready" : "not ready" };
+    }
+
+    private async Task<CollectResponse> CollectAsync(IReadOnlyList<Event> events, ServerCallContext context)
+    {
+        var receivedAt = ingestion.Now();
+        var items = new List<(EventDraft, List<FieldError>)>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var errors = new List<FieldError>();
+            items.Add((Read(events[i], $"events[{i}].", errors), errors));
+        }
+        var tenantId = context.GetHttpContext().User.TenantId();
+        var result = await ingestion.IngestBatchAsync(tenantId, items, receivedAt);
+        var response = new CollectResponse
+        {
+            Success = result.Rejected == 0,
+            BatchId = Guid.CreateVersion7(receivedAt).ToString(),
+            Accepted = result.Accepted + result.Duplicates,
+            Rejected = result.Rejected,
+            Timestamp = receivedAt.ToString("O", CultureInfo.InvariantCulture),
+        };
+        foreach (var item in result.Results)
+        {
+            response.EventIds.Add(item.Status == "rejected" ? "" : item.Id?.ToString() ?? "");
+            foreach (var error in CompatJson.Rename(item.Errors, EventCollectorApi.Names, $"events[{item.Index}]."))
+            {
+                response.Errors.Add($"{error.Field}: {error.Message}");
+            }
+        }
+        return response;
+    }
+
+    /// <summary>The same mapping as <c>POST /collect</c>: maps of strings become JSON objects of strings.</summary>
+    private static EventDraft Read(Event e, string prefix, List<FieldError> errors)
+    {
+        string? Required(string value, string name)
+        {
+            if (value.Length > 0) return value;
+            errors.Add(new FieldError(prefix + name, "is required"));
+            return null;
+        }
+
+        var type = Required(e.EventType, "event_type");
+        if (type is not null && !EventCollectorApi.EventTypes.Contains(type)) errors.Add(new FieldError(prefix + "event_type", $"must be one of {string.Join(", ", EventCollectorApi.EventTypes)}"));
+        foreach (var text in e.EventData.Keys.Concat(e.EventData.Values).Concat(e.Metadata.Keys).Concat(e.Metadata.Values))
+        {
+            if (!TextRules.IsWellFormed(text)) errors.Add(new FieldError(prefix + "event_data", "must not contain NUL characters"));
+        }
+        return new EventDraft
+        {
+            Id = e.EventId.Length > 0 ? e.EventId : null,
+            Type = type,
+            UserId = Required(e.LearnerId, "learner_id"),
+            SessionId = e.SessionId.Length > 0 ? e.SessionId : null,
+            Timestamp = CompatJson.Timestamp(Required(e.Timestamp, "timestamp")),
+            PropertiesJson = new CompatJson.PropertiesBuilder()
+                .Add("course_id", Required(e.CourseId, "course_id"))
+                .Add("lesson_id", Required(e.LessonId, "lesson_id"))
+                .Add("event_data", ToJson(e.EventData))
+                .Add("metadata", e.Metadata.Count > 0 ? ToJson(e.Metadata) : null)
+                .ToJson(),
+        };
+    }
+
+    private static JsonElement ToJson(Google.Protobuf.Collections.MapField<string, string> map)
+    {
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(map.ToDictionary(p => p.Key, p => p.Value), GrpcJson.Default.DictionaryStringString));
+        return document.RootElement.Clone();
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class GrpcJson : System.Text.Json.Serialization.JsonSerializerContext;

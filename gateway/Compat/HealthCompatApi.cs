@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Telemetry.Gateway.Health;
+
+namespace Telemetry.Gateway.Compat;
+
+/// <summary>The monitoring probes the TutorMax and TRACE services offered (seeds 002 and 004), without a key.</summary>
+public static class HealthCompatApi
+{
+    public static IEndpointRouteBuilder MapHealthCompatApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/health/database", DatabaseAsync).WithTags("Compatibility: health").AllowAnonymous()
+            .WithName("DatabaseHealth").WithSummary("Seed 002: {status, database, latency_ms} of a round trip to PostgreSQL; 503 when it fails.");
+        var probes = routes.MapGroup("/healthz").WithTags("Compatibility: health").AllowAnonymous();
+        probes.MapGet("/live", () => TypedResults.Ok(new LiveResponse("ok")))
+            .WithName("CompatLiveness").WithSummary("Seed 004: the process runs.");
+        probes.MapGet("/ready", HealthApi.GetHealthAsync)
+            .WithName("CompatReadiness").WithSummary("Seed 004: 200 when PostgreSQL and the cluster answer, 503 otherwise.");
+        return routes;
+    }
+
+    public static async Task<Results<Ok<DatabaseHealth>, JsonHttpResult<DatabaseHealth>>> DatabaseAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await using var command = database.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(timeout.Token);
+            return TypedResults.Ok(new DatabaseHealth("healthy", "connected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), null));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return TypedResults.Json(new DatabaseHealth("unhealthy", "disconnected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), ex.Message),
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}
+
+/// <summary>Seed 002's database check.</summary>
+public sealed record DatabaseHealth(string Status, string Database, double LatencyMs,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Error);
