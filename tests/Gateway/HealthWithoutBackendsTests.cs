@@ -28,6 +28,15 @@ public sealed class HealthWithoutBackendsTests
             Assert.NotNull(ingest.Headers.RetryAfter);
         }
 
+        using (var database = await client.GetAsync(new Uri("api/health/database", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, database.StatusCode);
+            Assert.Equal("disconnected", JsonDocument.Parse(await database.Content.ReadAsStringAsync()).RootElement.GetProperty("database").GetString());
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("healthz/live", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync(new Uri("healthz/ready", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync(new Uri("ready", UriKind.Relative))).StatusCode);
+
         foreach (var path in new[] { "health", "health/ready" })
         {
             using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
