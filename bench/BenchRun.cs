@@ -19,7 +19,7 @@ public sealed class BenchRun
     private readonly TimeSpan _duration = TimeSpan.FromSeconds(Setting("BENCH_SECONDS", 20));
     private readonly TimeSpan _warmup = TimeSpan.FromSeconds(Setting("BENCH_WARMUP_SECONDS", 5));
     private readonly int _readEvents = Setting("BENCH_READ_EVENTS", 10_000_000);
-    private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+    private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,compat,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
     private readonly BenchReport _report = new();
 
     public async Task<int> RunAsync()
@@ -71,6 +71,14 @@ public sealed class BenchRun
             _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: 25,000 events/s with p99 under 25 ms: {(single.ItemsPerSecond >= 25_000 && single.Percentile(99) < 25 ? "met" : "not met")})"));
             var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
             _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
+        }
+
+        if (_parts.Contains("compat"))
+        {
+            // The event collector's surfaces: its own claims are 1,000 (HTTP) and 2,000 (gRPC) events/s.
+            var collectorKey = (await keys.CreateTenantAsync("bench-collector"))!.Key;
+            await CollectAsync(gatewayUri, collectorKey, Sample);
+            await GrpcStreamAsync(new Uri($"http://127.0.0.1:{grpcPort}/"), collectorKey, Sample);
         }
 
         if (_parts.Contains("metrics"))
@@ -146,6 +154,27 @@ public sealed class BenchRun
         });
         _report.Add(Invariant($"batch ingest, {size} events a request, {connections} connections"), Rate(result, "events/s"), result.Percentile(50), result.Percentile(99), "raw COPY", memory.PeaksMiB);
         return result;
+    }
+
+    private async Task CollectAsync(Uri target, string key, Func<MemorySampler> sample)
+    {
+        using var client = Client(target, key, 16);
+        await using var memory = sample();
+        var result = await ClosedLoopLoad.RunAsync(16, _warmup, _duration, async (w, n) =>
+        {
+            using var response = await client.PostAsync(new Uri("collect", UriKind.Relative), new StringContent(LearnerEvents.Collect(w, n, 100), Encoding.UTF8, "application/json"));
+            return response.StatusCode == HttpStatusCode.OK ? 100 : 0;
+        });
+        _report.Add("event collector POST /collect, 100 learner events a request, 16 connections", Rate(result, "events/s"), result.Percentile(50), result.Percentile(99),
+            Invariant($"goal ten times its 1,000/s: {(result.ItemsPerSecond >= 10_000 ? "met" : "not met")}"), memory.PeaksMiB);
+    }
+
+    private async Task GrpcStreamAsync(Uri target, string key, Func<MemorySampler> sample)
+    {
+        await using var memory = sample();
+        var result = await LearnerEvents.StreamAsync(target, key, streams: 4, _warmup, _duration);
+        _report.Add("event collector gRPC StreamEvents, 4 streams", Invariant($"{result.EventsPerSecond:N0} events/s"), result.P50, result.P99,
+            Invariant($"goal ten times its 2,000/s: {(result.EventsPerSecond >= 20_000 ? "met" : "not met")}; latency from a group's last event to its acknowledgement"), memory.PeaksMiB);
     }
 
     private async Task MetricsReadsAsync(Uri target, string readKey, string ingestKey, Func<MemorySampler> sample, string figure)
