@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
+using Telemetry.Gateway.Dashboard;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
@@ -104,6 +105,7 @@ public static class Extensions
             grpc.Interceptors.Add<GrpcFailureInterceptor>();
             grpc.MaxReceiveMessageSize = ingest.MaxBodyBytes;
         });
+        services.AddDashboard();
         services.AddProblemDetails();
         services.AddExceptionHandler<RateLimitedHandler>();
         services.AddExceptionHandler<ClusterFailureHandler>();
@@ -127,6 +129,7 @@ public static class Extensions
         app.MapCentralLoggerApi();
         app.MapEventCollectorApi();
         app.MapHealthCompatApi();
+        app.MapDashboard();
         app.MapGrpcService<EventCollectorGrpcService>().RequireHost($"*:{app.Configuration.GetValue("TELEMETRY_GRPC_PORT", 50051)}");
         app.MapMetricsApi();
         return app;
