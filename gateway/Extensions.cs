@@ -12,6 +12,7 @@ using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Observability;
 using Telemetry.Storage;
 
 namespace Telemetry.Gateway;
@@ -19,19 +20,25 @@ namespace Telemetry.Gateway;
 /// <summary>Registers the gateway's services and maps its endpoints.</summary>
 public static class Extensions
 {
+    /// <summary>Prometheus scrapes <c>/metrics</c> on this port, kept apart from the public one (<c>TELEMETRY_METRICS_PORT</c>).</summary>
+    public const int DefaultMetricsPort = 9464;
+
     public static WebApplicationBuilder AddTelemetryGateway(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var services = builder.Services;
+        builder.AddTelemetryObservability("telemetry-gateway");
 
         var port = configuration.GetValue("TELEMETRY_HTTP_PORT", 8080);
         var grpcPort = configuration.GetValue("TELEMETRY_GRPC_PORT", 50051);
+        var metricsPort = configuration.GetValue("TELEMETRY_METRICS_PORT", DefaultMetricsPort);
         var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenAnyIP(port);
             // gRPC without TLS needs HTTP/2 only on its port (h2c): the event collector's clients connect insecure.
             kestrel.ListenAnyIP(grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            kestrel.ListenAnyIP(metricsPort);
             kestrel.Limits.MaxRequestBodySize = RequestBody.CompressedLimit(ingest.MaxBodyBytes);
         });
 
@@ -45,6 +52,7 @@ public static class Extensions
                 o.ClusterId = configuration["TELEMETRY_CLUSTER_ID"] is { Length: > 0 } cluster ? cluster : "telemetry";
                 o.ServiceId = configuration["TELEMETRY_SERVICE_ID"] is { Length: > 0 } service ? service : "telemetry";
             });
+            client.AddActivityPropagation();
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
@@ -114,6 +122,7 @@ public static class Extensions
 
     public static WebApplication MapTelemetryGateway(this WebApplication app)
     {
+        app.MapTelemetryObservability(app.Configuration.GetValue("TELEMETRY_METRICS_PORT", DefaultMetricsPort));
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors();

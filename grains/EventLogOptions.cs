@@ -20,6 +20,9 @@ public sealed class EventLogOptions
     /// <summary>How often the log retries a stalled dispatch and saves its cursor when it moved.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>A group commit that takes longer than this is logged as slow.</summary>
+    public TimeSpan SlowCommit { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Least time between two saves of the dispatch cursor.</summary>
     public TimeSpan CursorSaveInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

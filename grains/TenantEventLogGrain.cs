@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Telemetry.Observability;
 using Telemetry.Storage;
 
 namespace Telemetry.Grains;
@@ -18,6 +19,7 @@ public sealed partial class TenantEventLogGrain(
     EventLogReader log,
     IOptions<EventLogOptions> options,
     TimeProvider clock,
+    IngestMetrics metrics,
     ILogger<TenantEventLogGrain> logger)
     : Grain, ITenantEventLogGrain
 {
@@ -57,6 +59,7 @@ public sealed partial class TenantEventLogGrain(
         var append = new PendingAppend(events);
         _pending.Enqueue(append);
         _pendingEvents += events.Length;
+        metrics.Pending(events.Length);
         if (_committing is null || _committing.IsCompleted) _committing = CommitPendingAsync();
         return await append.Outcome.Task;
     }
@@ -74,6 +77,7 @@ public sealed partial class TenantEventLogGrain(
                 count += next.Events.Length;
             }
             _pendingEvents -= count;
+            metrics.Pending(-count);
             try
             {
                 await CommitAsync(batch);
@@ -100,6 +104,7 @@ public sealed partial class TenantEventLogGrain(
 
         var expected = _head;
         HashSet<long> inserted;
+        var started = clock.GetTimestamp();
         try
         {
             var result = await writer.AppendAsync(TenantId, expected, unique);
@@ -124,6 +129,10 @@ public sealed partial class TenantEventLogGrain(
             }
             inserted = settled;
         }
+
+        var took = clock.GetElapsedTime(started);
+        metrics.Committed(TenantId, inserted.Count, unique.Count, took);
+        if (took >= _options.SlowCommit) LogSlowCommit(TenantId, unique.Count, took.TotalMilliseconds);
 
         _head = expected + unique.Count;
         var stored = new List<EventLogReader.LoggedEvent>(inserted.Count);
@@ -231,6 +240,9 @@ public sealed partial class TenantEventLogGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {Tenant}: could not tell whether the commit after {Expected} happened; stepping down")]
     private partial void LogSettleFailed(Exception ex, string tenant, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: a commit of {Events} events took {Milliseconds:F0} ms")]
+    private partial void LogSlowCommit(string tenant, int events, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: could not read the receipt times of duplicates")]
     private partial void LogDuplicateLookupFailed(Exception ex, string tenant);

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,6 +8,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Telemetry.Grains;
+using Telemetry.Observability;
 using Telemetry.Storage;
 
 namespace Telemetry.Silo;
@@ -42,9 +45,22 @@ public static class Extensions
         return silo;
     }
 
+    /// <summary>
+    /// The silo's own HTTP port (<c>TELEMETRY_SILO_HTTP_PORT</c>, default 8081) for probes, <c>/metrics</c>
+    /// and the Orleans dashboard; apps never call it.
+    /// </summary>
+    public static WebApplicationBuilder AddSiloHttp(this WebApplicationBuilder builder)
+    {
+        var port = builder.Configuration.GetValue("TELEMETRY_SILO_HTTP_PORT", 8081);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port));
+        return builder;
+    }
+
     /// <summary>Grain storage on PostgreSQL and everything the grains depend on.</summary>
     public static ISiloBuilder AddTelemetryGrains(this ISiloBuilder silo, IConfiguration configuration)
     {
+        // HTTP request, grain calls and SQL join one trace.
+        silo.AddActivityPropagation();
         silo.AddAdoNetGrainStorage(StorageNames.Grains, o =>
         {
             o.Invariant = NpgsqlInvariant;
@@ -59,6 +75,8 @@ public static class Extensions
         silo.Services.AddSingleton<EventPartitionMaintenance>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddMetrics();
+        silo.Services.TryAddSingleton<IngestMetrics>();
         return silo;
     }
 }

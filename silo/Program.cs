@@ -1,11 +1,21 @@
+using Orleans.Dashboard;
+using Telemetry.Observability;
 using Telemetry.Silo;
 
 if (await SiloCommands.TryRunAsync(args) is { } exitCode) return exitCode;
 
 // Settings files sit next to the binaries, wherever the process is started from.
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddTelemetryObservability("telemetry-silo");
+builder.AddSiloHttp();
 builder.UseOrleans(silo => silo
     .AddTelemetryCluster(builder.Configuration)
-    .AddTelemetryGrains(builder.Configuration));
-await builder.Build().RunAsync();
+    .AddTelemetryGrains(builder.Configuration)
+    .AddDashboard());
+
+var app = builder.Build();
+app.MapTelemetryObservability();
+app.MapSiloHealthApi();
+app.MapOrleansDashboard("/orleans");
+await app.RunAsync();
 return 0;

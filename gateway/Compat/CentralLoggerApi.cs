@@ -68,9 +68,9 @@ public static class CentralLoggerApi
         {
             var errors = new List<FieldError>();
             var draft = Read(document!.RootElement, "", errors);
-            var record = services.Ingestion.Validate(draft, receivedAt, errors);
+            var record = services.Ingestion.Validate(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, draft, receivedAt, errors);
             if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
-            var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), [record]))[0];
+            var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, [record]))[0];
             return TypedResults.Created($"/api/v1/logs/{outcome.Id}", new CentralLogCreated(outcome.Id, outcome.ReceivedAt));
         }
     }
@@ -93,6 +93,7 @@ public static class CentralLoggerApi
             if (count == 0) return Problems.Validation([new FieldError("logs", $"must hold 1 to {MaxBatchLogs} logs")]);
 
             // All or none, as the central logger took them.
+            var tenantId = request.HttpContext.User.TenantId();
             var records = new List<EventRecord>(count);
             var errors = new List<FieldError>();
             var index = 0;
@@ -100,12 +101,12 @@ public static class CentralLoggerApi
             {
                 var prefix = $"logs[{index++}].";
                 var itemErrors = new List<FieldError>();
-                var record = services.Ingestion.Validate(Read(item, prefix, itemErrors), receivedAt, itemErrors);
+                var record = services.Ingestion.Validate(tenantId, IngestSurface.CentralLogger, Read(item, prefix, itemErrors), receivedAt, itemErrors);
                 if (record is null) errors.AddRange(CompatJson.Rename(itemErrors, Names, prefix));
                 else records.Add(record);
             }
             if (errors.Count > 0) return Problems.Validation(errors);
-            var outcomes = await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), [.. records]);
+            var outcomes = await services.Ingestion.AppendAsync(tenantId, IngestSurface.CentralLogger, [.. records]);
             return TypedResults.Created("/api/v1/logs", new CentralLogBatchCreated([.. outcomes.Select(o => o.Id)], outcomes.Length));
         }
     }

@@ -77,7 +77,7 @@ public static class EventCollectorApi
                     var errors = new List<FieldError>();
                     items.Add((Read(item, $"events[{index++}].", errors), errors));
                 }
-                var result = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), items, receivedAt);
+                var result = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), IngestSurface.EventCollector, items, receivedAt);
                 var failures = result.Results.Where(r => r.Status == "rejected")
                     .SelectMany(r => CompatJson.Rename(r.Errors, Names, $"events[{r.Index}]."))
                     .Select(e => e.Field.StartsWith("events[", StringComparison.Ordinal) ? e : e with { Field = $"events.{e.Field}" })

@@ -89,7 +89,7 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
             items.Add((Read(events[i], $"events[{i}].", errors), errors));
         }
         var tenantId = context.GetHttpContext().User.TenantId();
-        var result = await ingestion.IngestBatchAsync(tenantId, items, receivedAt);
+        var result = await ingestion.IngestBatchAsync(tenantId, IngestSurface.EventCollectorGrpc, items, receivedAt);
         var response = new CollectResponse
         {
             Success = result.Rejected == 0,

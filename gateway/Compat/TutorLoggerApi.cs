@@ -78,7 +78,7 @@ public static class TutorLoggerApi
             {
                 var errors = new List<FieldError>();
                 var draft = Read(document.RootElement, errors);
-                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(tenantId, draft, errors, receivedAt);
+                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(tenantId, IngestSurface.TutorLogger, draft, errors, receivedAt);
                 if (outcome is not { } stored) return Problems.Validation(CompatJson.Rename(rejected, Names));
                 return TypedResults.Created($"/v1/events/{stored.Id}", new TutorLoggerCreated(stored.Id, stored.ReceivedAt));
             }

@@ -18,7 +18,7 @@ public sealed class StartupGate(RequestDelegate next, IHostApplicationLifetime l
         await next(context);
     }
 
-    /// <summary>Health and readiness probes, native and compatible, answer during start-up too.</summary>
+    /// <summary>Health and readiness probes, native and compatible, and the metrics scrape answer during start-up too.</summary>
     private static bool IsProbe(PathString path) =>
-        path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/api/health") || path == "/ready";
+        path == "/metrics" || path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/api/health") || path == "/ready";
 }

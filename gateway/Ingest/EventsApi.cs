@@ -57,7 +57,7 @@ public static class EventsApi
             {
                 var errors = new List<FieldError>();
                 var draft = EventJsonReader.Read(document.RootElement, errors);
-                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(request.HttpContext.User.TenantId(), draft, errors, receivedAt);
+                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(request.HttpContext.User.TenantId(), IngestSurface.Native, draft, errors, receivedAt);
                 if (outcome is not { } stored) return Problems.Validation(rejected);
                 return stored.Duplicate
                     ? TypedResults.Ok(new IngestedEvent(stored.Id, stored.ReceivedAt, Duplicate: true))
@@ -85,7 +85,7 @@ public static class EventsApi
                 : BatchBodyReader.ReadNdjson(body.Memory, services.Options);
             if (read.Problem is { } refused) return refused;
 
-            var response = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), read.Items, receivedAt);
+            var response = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), IngestSurface.Native, read.Items, receivedAt);
             return response.Rejected == response.Results.Count
                 ? TypedResults.UnprocessableEntity(response)
                 : TypedResults.Ok(response);

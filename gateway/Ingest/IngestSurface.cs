@@ -1,0 +1,11 @@
+namespace Telemetry.Gateway.Ingest;
+
+/// <summary>The names of the ways events come in, as the <c>surface</c> tag of the ingest metrics.</summary>
+public static class IngestSurface
+{
+    public const string Native = "native";
+    public const string TutorLogger = "tutor-logger";
+    public const string CentralLogger = "central-logger";
+    public const string EventCollector = "event-collector";
+    public const string EventCollectorGrpc = "event-collector-grpc";
+}

@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Telemetry.Observability;
+
+/// <summary>
+/// The platform's own telemetry, the same in silos and gateways: metrics (ours, ASP.NET Core, Orleans,
+/// Npgsql, the runtime) scraped in Prometheus format at <c>/metrics</c>, traces (HTTP request to grain
+/// to database), both exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and JSON
+/// console logs that carry the trace id.
+/// </summary>
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddTelemetryObservability(this IHostApplicationBuilder builder, string serviceName)
+    {
+        var configuration = builder.Configuration;
+        var options = configuration.GetSection(ObservabilityOptions.Section).Get<ObservabilityOptions>() ?? new ObservabilityOptions();
+        builder.Services.Configure<ObservabilityOptions>(configuration.GetSection(ObservabilityOptions.Section));
+        builder.Services.TryAddSingleton<IngestMetrics>();
+
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (options.JsonLogs)
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: typeof(Extensions).Assembly.GetName().Version?.ToString(), serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(IngestMetrics.MeterName, "Microsoft.Orleans", "Npgsql")
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp) metrics.AddOtlpExporter();
+            });
+        // Spans cost on every request and grain call; record them only when there is somewhere to send them.
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
+                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics") && !context.Request.Path.StartsWithSegments("/health"))
+                    .AddNpgsql()
+                    .AddOtlpExporter();
+            });
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// The Prometheus scrape endpoint at <c>/metrics</c>, only on <paramref name="metricsPort"/> when one
+    /// is given (its series name tenants, which a public port must not show), and the log of slow requests.
+    /// </summary>
+    public static WebApplication MapTelemetryObservability(this WebApplication app, int? metricsPort = null)
+    {
+        app.UseMiddleware<SlowRequestLogger>();
+        var scrape = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        if (metricsPort is { } port) scrape.RequireHost($"*:{port}");
+        return app;
+    }
+}
