@@ -13,11 +13,12 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _started = Task.CompletedTask;
 
-    private GatewayHost(WebApplication app, Uri baseAddress, Uri grpcAddress)
+    private GatewayHost(WebApplication app, Uri baseAddress, Uri grpcAddress, Uri metricsAddress)
     {
         _app = app;
         BaseAddress = baseAddress;
         GrpcAddress = grpcAddress;
+        MetricsAddress = metricsAddress;
     }
 
     public Uri BaseAddress { get; }
@@ -25,25 +26,31 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>The event collector's gRPC port (HTTP/2 without TLS).</summary>
     public Uri GrpcAddress { get; }
 
+    /// <summary>The port Prometheus scrapes, apart from the public one.</summary>
+    public Uri MetricsAddress { get; }
+
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var port = FreePort();
         var grpcPort = FreePort();
+        var metricsPort = FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["TELEMETRY_HTTP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["TELEMETRY_GRPC_PORT"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_METRICS_PORT"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = settings.TryGetValue("Logging:LogLevel:Default", out var level) ? level : "Warning",
         });
-        services?.Invoke(builder.Services);
+        // After the gateway's own wiring, which replaces the log providers when it writes JSON logs.
         builder.AddTelemetryGateway();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapTelemetryGateway();
-        var host = new GatewayHost(app, new Uri($"http://127.0.0.1:{port}/"), new Uri($"http://127.0.0.1:{grpcPort}/"));
+        var host = new GatewayHost(app, new Uri($"http://127.0.0.1:{port}/"), new Uri($"http://127.0.0.1:{grpcPort}/"), new Uri($"http://127.0.0.1:{metricsPort}/"));
 
         // Start completes only once the Orleans client has connected, which never happens without
         // a cluster: the gateway serves (health) meanwhile, so do not wait for it here.

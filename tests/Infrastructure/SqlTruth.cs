@@ -30,6 +30,11 @@ public sealed class SqlTruth(NpgsqlDataSource database)
         GROUP BY 1
         """;
 
+    private const string UsersSql = """
+        SELECT user_id FROM events WHERE tenant_id = @tenant AND user_id IS NOT NULL
+        GROUP BY user_id ORDER BY count(*) DESC, user_id LIMIT @limit
+        """;
+
     public async Task<Totals> TotalsAsync(string tenant, DateTimeOffset? from, string? user = null)
     {
         await using var command = Command(TotalsSql, tenant, from, user);
@@ -64,6 +69,18 @@ public sealed class SqlTruth(NpgsqlDataSource database)
         await using var command = database.CreateCommand(sql);
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> users with stored events in the tenant, those with the most first.</summary>
+    public async Task<string[]> UsersAsync(string tenant, int limit)
+    {
+        await using var command = database.CreateCommand(UsersSql);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("limit", limit);
+        var users = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) users.Add(reader.GetString(0));
+        return [.. users];
     }
 
     private NpgsqlCommand Command(string sql, string tenant, DateTimeOffset? from, string? user)

@@ -72,6 +72,13 @@ public sealed class LimitsTests(ClusterFixture fixture)
         Assert.Equal(accepted, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", flooder)));
         Assert.InRange(accepted, 1000, 1000 + 200 * 10);
         Assert.Equal(60, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", steady)));
+
+        // Operators see the same on the gateway's metrics port: refused events by tenant, and what was taken.
+        using var scraper = new HttpClient();
+        var scrape = await PrometheusScrape.GetAsync(scraper, gateway.MetricsAddress);
+        Assert.Equal(limited * 500, scrape.Sum("telemetry_events_rate_limited_total", ("tenant", flooder)));
+        Assert.Equal(accepted, scrape.Sum("telemetry_events_accepted_total", ("tenant", flooder)));
+        Assert.Null(scrape.Sum("telemetry_events_rate_limited_total", ("tenant", steady)));
     }
 
     [Fact]

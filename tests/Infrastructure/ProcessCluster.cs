@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+using Npgsql;
+using Telemetry.Storage;
+using Xunit.Abstractions;
+
+namespace Telemetry.Tests.Infrastructure;
+
+/// <summary>
+/// A cluster of silos and gateways each in its own process, started through <c>./telemetry</c> on
+/// the shared PostgreSQL with a cluster id of its own and free ports; their output goes to the test's
+/// log when it is disposed.
+/// </summary>
+public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITestOutputHelper output) : IAsyncDisposable
+{
+    private readonly List<ServiceProcess> _processes = [];
+
+    public string ClusterId { get; } = prefix + "-" + Guid.NewGuid().ToString("N")[..10];
+
+    public NpgsqlDataSource Database { get; } = NpgsqlDataSource.Create(postgres.ConnectionString);
+
+    /// <summary>Starts a silo process and waits until it answers ready (an active member, PostgreSQL reachable).</summary>
+    public async Task<ServiceProcess> StartSiloAsync(string name)
+    {
+        var silo = Start("silo", name, new Dictionary<string, string?>
+        {
+            ["TELEMETRY_SILO_PORT"] = FreePort(),
+            ["TELEMETRY_CLIENT_PORT"] = FreePort(),
+        });
+        await WaitReadyAsync(silo, SiloAddress(silo));
+        return silo;
+    }
+
+    /// <summary>Starts a gateway process and waits until it answers ready; answers its base address.</summary>
+    public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name)
+    {
+        var port = FreePort();
+        var gateway = Start("gateway", name, new Dictionary<string, string?> { ["TELEMETRY_HTTP_PORT"] = port });
+        var address = new Uri($"http://127.0.0.1:{port}/");
+        await WaitReadyAsync(gateway, address);
+        return (gateway, address);
+    }
+
+    /// <summary>The silo's own HTTP port: probes, <c>/metrics</c>, the Orleans dashboard.</summary>
+    public static Uri SiloAddress(ServiceProcess silo) => new($"http://127.0.0.1:{silo.Port("TELEMETRY_SILO_HTTP_PORT")}/");
+
+    /// <summary>A gateway process's Prometheus port.</summary>
+    public static Uri MetricsAddress(ServiceProcess gateway) => new($"http://127.0.0.1:{gateway.Port("TELEMETRY_METRICS_PORT")}/");
+
+    /// <summary>Silos of this cluster marked active in the membership table.</summary>
+    public Task<long> ActiveSilosAsync() => new SqlTruth(Database).CountAsync(
+        "SELECT count(*) FROM orleans_membership WHERE deployment_id = @c AND status = 3", ("c", ClusterId));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            output.WriteLine($"--- {process.Name} (exited: {process.HasExited})\n{process.Output}");
+            await process.DisposeAsync();
+        }
+        await Database.DisposeAsync();
+    }
+
+    private ServiceProcess Start(string command, string name, Dictionary<string, string?> settings)
+    {
+        settings[DatabaseOptions.ConfigurationKey] = postgres.ConnectionString;
+        settings["TELEMETRY_CLUSTER_ID"] = ClusterId;
+        settings["TELEMETRY_SERVICE_ID"] = ClusterId;
+        settings["TELEMETRY_ADVERTISED_IP"] = "127.0.0.1";
+        var process = ServiceProcess.Start(command, name, settings);
+        _processes.Add(process);
+        return process;
+    }
+
+    private static async Task WaitReadyAsync(ServiceProcess process, Uri address)
+    {
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
+        await Eventually.HoldsAsync(async () =>
+        {
+            if (process.HasExited) return $"{process.Name} exited:\n{process.Output}";
+            try
+            {
+                using var ready = await client.GetAsync(new Uri("health/ready", UriKind.Relative));
+                return ready.StatusCode == HttpStatusCode.OK ? null : $"{process.Name} answers {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}";
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                return $"{process.Name}: {ex.Message}";
+            }
+        }, TimeSpan.FromSeconds(90));
+    }
+
+    private static string FreePort() => GatewayHost.FreePort().ToString(CultureInfo.InvariantCulture);
+}
