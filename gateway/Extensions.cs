@@ -12,6 +12,7 @@ using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Grains;
 using Telemetry.Observability;
 using Telemetry.Storage;
 
@@ -53,6 +54,7 @@ public static class Extensions
                 o.ServiceId = configuration["TELEMETRY_SERVICE_ID"] is { Length: > 0 } service ? service : "telemetry";
             });
             client.AddActivityPropagation();
+            client.Services.AddTelemetryExceptionSerialization();
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";

@@ -61,6 +61,7 @@ public static class Extensions
     {
         // HTTP request, grain calls and SQL join one trace.
         silo.AddActivityPropagation();
+        silo.Services.AddTelemetryExceptionSerialization();
         silo.AddAdoNetGrainStorage(StorageNames.Grains, o =>
         {
             o.Invariant = NpgsqlInvariant;
