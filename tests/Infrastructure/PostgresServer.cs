@@ -37,9 +37,13 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The data directory of an owned server (null for <c>TELEMETRY_DB</c>).</summary>
     public string? DataDirectory => _dataDirectory;
 
-    public static async Task<PostgresServer> StartAsync(bool durable = false)
+    /// <summary>
+    /// Starts (or, with <c>TELEMETRY_DB</c> set, connects to) a server and applies the schema;
+    /// <paramref name="owned"/> always starts a throwaway one, for a test that stops and starts it.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(bool durable = false, bool owned = false)
     {
-        var configured = Environment.GetEnvironmentVariable(DatabaseOptions.ConfigurationKey);
+        var configured = owned ? null : Environment.GetEnvironmentVariable(DatabaseOptions.ConfigurationKey);
         PostgresServer server;
         if (!string.IsNullOrWhiteSpace(configured))
         {

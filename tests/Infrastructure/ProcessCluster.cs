@@ -31,12 +31,15 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
         return silo;
     }
 
-    /// <summary>Starts a gateway process and waits until it answers ready; answers its base address.</summary>
-    public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name)
+    /// <summary>
+    /// Starts a gateway process (on <paramref name="port"/>, to restart one where its clients
+    /// expect it) and waits until it answers ready; answers its base address.
+    /// </summary>
+    public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name, int? port = null)
     {
-        var port = FreePort();
-        var gateway = Start("gateway", name, new Dictionary<string, string?> { ["TELEMETRY_HTTP_PORT"] = port });
-        var address = new Uri($"http://127.0.0.1:{port}/");
+        var httpPort = port?.ToString(CultureInfo.InvariantCulture) ?? FreePort();
+        var gateway = Start("gateway", name, new Dictionary<string, string?> { ["TELEMETRY_HTTP_PORT"] = httpPort });
+        var address = new Uri($"http://127.0.0.1:{httpPort}/");
         await WaitReadyAsync(gateway, address);
         return (gateway, address);
     }

@@ -21,6 +21,8 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
     private int _retries;
     private long _accepted;
     private long _duplicates;
+    private int _unavailableWithoutRetryAfter;
+    private readonly ConcurrentQueue<DateTime> _acknowledgedAt = new();
 
     /// <summary>Refusals and failures seen, by status code (0 for a connection that failed or timed out).</summary>
     public ConcurrentDictionary<int, int> Refusals { get; } = new();
@@ -36,6 +38,13 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
 
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
+    /// <summary>503 answers that did not say when to retry (the contract wants Retry-After on every one).</summary>
+    public int UnavailableWithoutRetryAfter => Volatile.Read(ref _unavailableWithoutRetryAfter);
+
+    /// <summary>When the <paramref name="nth"/> batch (1-based) acknowledged after <paramref name="moment"/> (UTC) was, if there was one.</summary>
+    public DateTime? AcknowledgedAfter(DateTime moment, int nth = 1) =>
+        _acknowledgedAt.Where(at => at > moment).Order().Skip(nth - 1).Cast<DateTime?>().FirstOrDefault();
+
     public IReadOnlyCollection<string> Tenants
     {
         get
@@ -50,9 +59,25 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
         lock (_tenants) _tenants.Add((tenantId, key));
     }
 
+    public string Key(string tenantId)
+    {
+        lock (_tenants) return _tenants.First(t => t.TenantId == tenantId).Key;
+    }
+
     public IReadOnlySet<Guid> Sent(string tenantId) => _sent.TryGetValue(tenantId, out var ids) ? ids.ToHashSet() : [];
 
     public IReadOnlySet<Guid> Acknowledged(string tenantId) => _acknowledged.TryGetValue(tenantId, out var ids) ? ids.ToHashSet() : [];
+
+    /// <summary>Waits until <paramref name="batches"/> batches in all were acknowledged (failing after two minutes).</summary>
+    public async Task WaitForBatchesAsync(int batches)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (Batches < batches)
+        {
+            Xunit.Assert.True(DateTime.UtcNow < deadline, $"only {Batches} of {batches} batches acknowledged in two minutes; unexpected answers: {string.Join(" | ", Unexpected.Take(3))}");
+            await Task.Delay(50);
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="workers"/> clients, each posting a batch to the next tenant in turn, until
@@ -103,6 +128,7 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
                     }
                     Interlocked.Add(ref _accepted, result.RootElement.GetProperty("accepted").GetInt64());
                     Interlocked.Add(ref _duplicates, result.RootElement.GetProperty("duplicates").GetInt64());
+                    _acknowledgedAt.Enqueue(DateTime.UtcNow);
                     return;
                 }
                 Refusals.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
@@ -112,6 +138,7 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
                     return;
                 }
                 if (response.Headers.RetryAfter?.Delta is { } after) wait = after;
+                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable) Interlocked.Increment(ref _unavailableWithoutRetryAfter);
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {

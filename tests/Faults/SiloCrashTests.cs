@@ -1,0 +1,49 @@
+using Telemetry.Storage;
+using Telemetry.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Telemetry.Tests.Faults;
+
+/// <summary>
+/// <c>kill -9</c> of one of two silo processes under load from clients that retry with the same ids:
+/// every acknowledged event is stored once, and the live metrics equal SQL within 10 s.
+/// </summary>
+public sealed class SiloCrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Kill_9_of_a_silo_under_load_loses_no_acknowledged_event_and_the_metrics_equal_sql_within_10_s()
+    {
+        await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "crash", output);
+        await cluster.StartSiloAsync("silo-0");
+        var victim = await cluster.StartSiloAsync("silo-1");
+        var (_, address) = await cluster.StartGatewayAsync("gateway-0");
+        var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 30).Select(i => $"crash-{i}")]);
+        var keys = new ApiKeyStore(cluster.Database);
+        for (var i = 0; i < 16; i++)
+        {
+            var created = await keys.CreateTenantAsync("crash-" + Guid.NewGuid().ToString("N")[..10]);
+            load.AddTenant(created!.TenantId, created.Key);
+        }
+
+        using var stop = new CancellationTokenSource();
+        var running = load.RunAsync(workers: 6, stop.Token);
+        await load.WaitForBatchesAsync(60);
+        // The kill must cost the victim something: wait until it holds event logs that have committed.
+        using var scraper = new HttpClient();
+        var committedOnVictim = 0.0;
+        await Eventually.HoldsAsync(async () =>
+        {
+            committedOnVictim = (await PrometheusScrape.GetAsync(scraper, ProcessCluster.SiloAddress(victim))).Sum("telemetry_log_committed_total") ?? 0;
+            return committedOnVictim > 0 ? null : "the silo to be killed has committed no event yet";
+        }, TimeSpan.FromSeconds(30));
+
+        await victim.KillAsync();
+        var batchesAtKill = load.Batches;
+        await load.WaitForBatchesAsync(batchesAtKill + 80);
+        await stop.CancelAsync();
+        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        output.WriteLine($"{load.Batches} batches ({batchesAtKill} before the kill), {load.Retries} retries, {load.Duplicates} duplicates, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}; the killed silo had committed {committedOnVictim} events");
+
+        await NothingLost.AssertAsync(load, cluster.Database, address, TimeSpan.FromSeconds(10));
+    }
+}
