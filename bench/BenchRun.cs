@@ -36,6 +36,7 @@ public sealed class BenchRun
         var httpPort = FreePort();
         var floorPort = FreePort();
         var grpcPort = FreePort();
+        var siloHttpPort = FreePort();
         var environment = new Dictionary<string, string?>
         {
             [DatabaseOptions.ConfigurationKey] = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { MaxPoolSize = 100 }.ConnectionString,
@@ -46,6 +47,8 @@ public sealed class BenchRun
             ["TELEMETRY_CLIENT_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["TELEMETRY_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["TELEMETRY_GRPC_PORT"] = grpcPort.ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_METRICS_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_SILO_HTTP_PORT"] = siloHttpPort.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         string Dll(string project, string name) => Path.Combine(root, project, "bin", configuration, "net10.0", name);
@@ -61,15 +64,21 @@ public sealed class BenchRun
         MemorySampler Sample() => new(processes, postmaster);
 
         var ingestKey = (await keys.CreateTenantAsync("bench-ingest"))!.Key;
+        using var scraper = new HttpClient();
+        var commits = new CommitProfile(scraper, new Uri($"http://127.0.0.1:{siloHttpPort}/"));
         if (_parts.Contains("ceilings") || _parts.Contains("ingest"))
         {
             // Ceilings, measured first on the idle machine, then ingest against them.
             var copyRate = await RawCopyAsync(database, keys, Sample);
             var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, "HTTP floor: bare endpoint, 64 connections", "ceiling for single-event ingest");
+            await commits.StartAsync();
             var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, "single-event ingest, 64 connections", null);
+            _report.Note("single-event ingest, the silo's group commits: " + await commits.DescribeAsync());
             var singleRatio = single.ItemsPerSecond / floorResult.ItemsPerSecond;
             _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: 25,000 events/s with p99 under 25 ms: {(single.ItemsPerSecond >= 25_000 && single.Percentile(99) < 25 ? "met" : "not met")})"));
+            await commits.StartAsync();
             var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
+            _report.Note("batch ingest, the silo's group commits: " + await commits.DescribeAsync());
             _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
         }
 
