@@ -1,0 +1,84 @@
+// The gateway's /v1 answers, as README.md's API section documents them.
+
+export const WINDOWS = ['15m', '1h', '24h', '7d', '30d'] as const;
+export type MetricsWindow = (typeof WINDOWS)[number];
+
+export interface Totals {
+  total: number;
+  success: number;
+  failure: number;
+  success_rate: number | null;
+  avg_duration_ms: number | null;
+}
+
+export interface Overview extends Totals {
+  window: string;
+  from: string | null;
+  as_of: string;
+}
+
+export interface Category {
+  type: string;
+  count: number;
+  success: number;
+  failure: number;
+  success_rate: number | null;
+  avg_duration_ms: number | null;
+}
+
+export interface CategoryList {
+  window: string;
+  data: Category[];
+}
+
+export interface Bucket {
+  start: string;
+  count: number;
+  success: number;
+  failure: number;
+  avg_duration_ms: number | null;
+}
+
+export interface TimeSeries {
+  window: string;
+  bucket: string;
+  data: Bucket[];
+  from: string | null;
+  as_of: string;
+}
+
+export interface UserMetrics extends Totals {
+  user_id: string;
+  window: string;
+  categories: Category[];
+  first_seen: string | null;
+  last_seen: string | null;
+}
+
+export interface TelemetryEvent {
+  id: string;
+  type: string;
+  status: string | null;
+  user_id: string | null;
+  session_id: string | null;
+  environment: string | null;
+  timestamp: string;
+  duration_ms: number | null;
+  properties: Record<string, unknown>;
+  received_at: string;
+}
+
+export interface EventPage {
+  data: TelemetryEvent[];
+  next_cursor: string | null;
+}
+
+/** The data of a `metrics` event on /v1/stream: always the 24h window. */
+export interface LiveMetrics {
+  overview: Overview;
+  categories: Category[];
+}
+
+export function isMetricsWindow(value: string | null): value is MetricsWindow {
+  return (WINDOWS as readonly string[]).includes(value ?? '');
+}
