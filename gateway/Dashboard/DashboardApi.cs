@@ -19,6 +19,7 @@ public static class DashboardApi
     {
         // Also matches /dashboard itself: routing does not tell it from /dashboard/.
         routes.MapGet("/dashboard/{**path}", Serve)
+            .WithName("GetDashboard").WithSummary("The tenants' dashboard page and its assets")
             .AllowAnonymous().ExcludeFromDescription();
         return routes;
     }

@@ -1,4 +1,3 @@
-using Telemetry.Storage;
 using Telemetry.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -21,12 +20,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         ServiceProcess[] silos = [await cluster.StartSiloAsync("silo-0"), await cluster.StartSiloAsync("silo-1")];
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
         var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 20).Select(i => $"outage-{i}")]);
-        var keys = new ApiKeyStore(cluster.Database);
-        for (var i = 0; i < 8; i++)
-        {
-            var created = await keys.CreateTenantAsync("outage-" + Guid.NewGuid().ToString("N")[..10]);
-            load.AddTenant(created!.TenantId, created.Key);
-        }
+        await cluster.AddTenantsAsync(load, "outage", 8);
 
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 4, stop.Token);

@@ -1,4 +1,3 @@
-using Telemetry.Storage;
 using Telemetry.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -18,12 +17,7 @@ public sealed class GatewayRestartTests(ITestOutputHelper output)
         await cluster.StartSiloAsync("silo-1");
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
         var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 20).Select(i => $"restart-{i}")]);
-        var keys = new ApiKeyStore(cluster.Database);
-        for (var i = 0; i < 8; i++)
-        {
-            var created = await keys.CreateTenantAsync("restart-" + Guid.NewGuid().ToString("N")[..10]);
-            load.AddTenant(created!.TenantId, created.Key);
-        }
+        await cluster.AddTenantsAsync(load, "restart", 8);
 
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 6, stop.Token);

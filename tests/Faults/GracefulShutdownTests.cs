@@ -1,4 +1,3 @@
-using Telemetry.Storage;
 using Telemetry.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -22,12 +21,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         var next = 0;
         Uri[] gateways = [first, second];
         var load = new RetryingLoad(() => gateways[(Interlocked.Increment(ref next) & int.MaxValue) % 2], [.. Enumerable.Range(0, 20).Select(i => $"sigterm-{i}")]);
-        var keys = new ApiKeyStore(cluster.Database);
-        for (var i = 0; i < 12; i++)
-        {
-            var created = await keys.CreateTenantAsync("sigterm-" + Guid.NewGuid().ToString("N")[..10]);
-            load.AddTenant(created!.TenantId, created.Key);
-        }
+        await cluster.AddTenantsAsync(load, "sigterm", 12);
 
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 6, stop.Token);

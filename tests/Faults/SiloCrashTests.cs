@@ -1,4 +1,3 @@
-using Telemetry.Storage;
 using Telemetry.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -18,12 +17,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var victim = await cluster.StartSiloAsync("silo-1");
         var (_, address) = await cluster.StartGatewayAsync("gateway-0");
         var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 30).Select(i => $"crash-{i}")]);
-        var keys = new ApiKeyStore(cluster.Database);
-        for (var i = 0; i < 16; i++)
-        {
-            var created = await keys.CreateTenantAsync("crash-" + Guid.NewGuid().ToString("N")[..10]);
-            load.AddTenant(created!.TenantId, created.Key);
-        }
+        await cluster.AddTenantsAsync(load, "crash", 16);
 
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 6, stop.Token);

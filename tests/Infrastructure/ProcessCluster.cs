@@ -50,6 +50,17 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
     /// <summary>A gateway process's Prometheus port.</summary>
     public static Uri MetricsAddress(ServiceProcess gateway) => new($"http://127.0.0.1:{gateway.Port("TELEMETRY_METRICS_PORT")}/");
 
+    /// <summary>Creates <paramref name="count"/> tenants named after <paramref name="prefix"/> and gives them to <paramref name="load"/>.</summary>
+    public async Task AddTenantsAsync(RetryingLoad load, string prefix, int count)
+    {
+        var keys = new ApiKeyStore(Database);
+        for (var i = 0; i < count; i++)
+        {
+            var created = await keys.CreateTenantAsync(prefix + "-" + Guid.NewGuid().ToString("N")[..10]);
+            load.AddTenant(created!.TenantId, created.Key);
+        }
+    }
+
     /// <summary>Silos of this cluster marked active in the membership table.</summary>
     public Task<long> ActiveSilosAsync() => new SqlTruth(Database).CountAsync(
         "SELECT count(*) FROM orleans_membership WHERE deployment_id = @c AND status = 3", ("c", ClusterId));

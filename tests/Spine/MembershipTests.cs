@@ -1,4 +1,3 @@
-using Telemetry.Storage;
 using Telemetry.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -18,19 +17,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await cluster.StartSiloAsync("silo-0");
         await cluster.StartSiloAsync("silo-1");
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var keys = new ApiKeyStore(cluster.Database);
         var users = Enumerable.Range(0, 40).Select(i => $"member-{i}").ToArray();
         var load = new RetryingLoad(() => address, users);
-        async Task AddTenantsAsync(int count)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var created = await keys.CreateTenantAsync("member-" + Guid.NewGuid().ToString("N")[..10]);
-                load.AddTenant(created!.TenantId, created.Key);
-            }
-        }
-
-        await AddTenantsAsync(8);
+        await cluster.AddTenantsAsync(load, "member", 8);
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 4, stop.Token);
         await load.WaitForBatchesAsync(40);
@@ -38,7 +27,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         // Scale out: the new silo joins while events flow; tenants that start now get grains placed on it too.
         var third = await cluster.StartSiloAsync("silo-2");
         Assert.Equal(3, await cluster.ActiveSilosAsync());
-        await AddTenantsAsync(24);
+        await cluster.AddTenantsAsync(load, "member", 24);
         using var scraper = new HttpClient();
         var committedOnThird = 0.0;
         await Eventually.HoldsAsync(async () =>
