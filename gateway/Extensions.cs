@@ -40,7 +40,7 @@ public static class Extensions
             // gRPC without TLS needs HTTP/2 only on its port (h2c): the event collector's clients connect insecure.
             kestrel.ListenAnyIP(grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
             kestrel.ListenAnyIP(metricsPort);
-            kestrel.Limits.MaxRequestBodySize = RequestBody.CompressedLimit(ingest.MaxBodyBytes);
+            kestrel.Limits.MaxRequestBodySize = RequestBody.TransportLimit(ingest.MaxBodyBytes);
         });
 
         // Kestrel listens while the Orleans client is still connecting, so that /health/live

@@ -69,6 +69,7 @@ public sealed class RequestBody : IDisposable
 
         if (request.ContentLength > (gzip ? CompressedLimit(maxBytes) : maxBytes))
         {
+            await DiscardRestAsync(request, cancellationToken);
             return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", $"The body is larger than {maxBytes} bytes."));
         }
 
@@ -111,6 +112,7 @@ public sealed class RequestBody : IDisposable
         if (length > maxBytes)
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            await DiscardRestAsync(request, cancellationToken);
             return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", gzip
                 ? $"The body is larger than {maxBytes} bytes after decompression."
                 : $"The body is larger than {maxBytes} bytes."));
@@ -126,4 +128,36 @@ public sealed class RequestBody : IDisposable
 
     /// <summary>The most raw bytes a gzip body within the limit can take (incompressible data grows a little).</summary>
     public static long CompressedLimit(int maxBytes) => maxBytes + maxBytes / 100 + 1024;
+
+    /// <summary>
+    /// The most bytes the server reads of any body (Kestrel's limit): four times what a body may be,
+    /// so that a body that is too large, but not absurdly, is read to its end and refused with a
+    /// clean 413. Closing the connection on a client that is still sending makes the kernel reset it,
+    /// and the client then sees a broken connection instead of the answer.
+    /// </summary>
+    public static long TransportLimit(int maxBytes) => 4 * CompressedLimit(maxBytes);
+
+    /// <summary>Reads what is left of a refused body and drops it (see <see cref="TransportLimit"/>).</summary>
+    private static async Task DiscardRestAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var scrap = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await request.Body.ReadAsync(scrap, cancellationToken) > 0)
+            {
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Past the transport limit: Kestrel answers and closes the connection itself.
+        }
+        catch (IOException)
+        {
+            // The client went away: nobody is left to answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scrap);
+        }
+    }
 }

@@ -186,6 +186,22 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_body_too_large_is_answered_413_every_time_rather_than_cut_off()
+    {
+        // Twice the limit, sent whole (no Expect: 100-continue, as the replaced services' clients do):
+        // the client is still sending when the server has its answer.
+        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        var body = Encoding.UTF8.GetBytes("{\"type\":\"a\",\"properties\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}");
+        foreach (var path in Enumerable.Repeat(new[] { "v1/events", "v1/events/batch", "collect" }, 10).SelectMany(p => p))
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await client.PostAsync(new Uri(path, UriKind.Relative), content);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task A_gzip_body_within_the_limit_after_decompression_is_taken()
     {
         using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
