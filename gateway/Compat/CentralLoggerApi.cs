@@ -62,12 +62,12 @@ public static class CentralLoggerApi
         HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
-        var (document, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        var (json, refused) = await ReadJsonAsync(request, services, cancellationToken);
         if (refused is not null) return refused;
-        using (document)
+        using (json)
         {
             var errors = new List<FieldError>();
-            var draft = Read(document!.RootElement, "", errors);
+            var draft = Read(json!.Root, "", errors);
             var record = services.Ingestion.Validate(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, draft, receivedAt, errors);
             if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
             var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, [record]))[0];
@@ -79,11 +79,11 @@ public static class CentralLoggerApi
         HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
-        var (document, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        var (json, refused) = await ReadJsonAsync(request, services, cancellationToken);
         if (refused is not null) return refused;
-        using (document)
+        using (json)
         {
-            var root = document!.RootElement;
+            var root = json!.Root;
             var items = root.ValueKind == JsonValueKind.Array ? root
                 : root.ValueKind == JsonValueKind.Object && root.TryGetProperty("logs", out var logs) && logs.ValueKind == JsonValueKind.Array ? logs
                 : default;
@@ -194,22 +194,10 @@ public static class CentralLoggerApi
         };
     }
 
-    private static async Task<(JsonDocument? Document, ProblemHttpResult? Refused)> ReadJsonAsync(HttpRequest request, EventsApi.IngestServices services, CancellationToken cancellationToken)
+    private static async Task<(JsonBody? Body, ProblemHttpResult? Refused)> ReadJsonAsync(HttpRequest request, EventsApi.IngestServices services, CancellationToken cancellationToken)
     {
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return (null, Problems.UnsupportedMediaType("Send logs as application/json."));
-        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return (null, Problems.Refused(refusal!));
-        using (body)
-        {
-            try
-            {
-                return (JsonDocument.Parse(body.Memory.ToArray(), new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth }), null);
-            }
-            catch (JsonException ex)
-            {
-                return (null, Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}"));
-            }
-        }
+        return await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
     }
 
     private static double Percent(in MetricsTotals t) => t.SuccessRate is { } rate ? Math.Round(rate * 100, 1) : 0;

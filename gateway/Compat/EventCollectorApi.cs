@@ -47,45 +47,33 @@ public static class EventCollectorApi
     {
         var receivedAt = services.Ingestion.Now();
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the events as application/json: {\"events\": [...]}.");
-        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Refused(refusal!);
-        using (body)
+        var (json, refused) = await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
+        if (json is null) return refused!;
+        using (json)
         {
-            JsonDocument document;
-            try
+            var root = json.Root;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
             {
-                document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth });
+                return Problems.Validation([new FieldError("events", "is required: the body is {\"events\": [...]}")]);
             }
-            catch (JsonException ex)
-            {
-                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
-            }
-            using (document)
-            {
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var events) || events.ValueKind != JsonValueKind.Array)
-                {
-                    return Problems.Validation([new FieldError("events", "is required: the body is {\"events\": [...]}")]);
-                }
-                if (events.GetArrayLength() > MaxEvents) return Problems.Status(StatusCodes.Status413PayloadTooLarge, "events", $"A batch holds at most {MaxEvents} events.");
-                if (events.GetArrayLength() == 0) return Problems.Validation([new FieldError("events", $"must hold 1 to {MaxEvents} events")]);
+            if (events.GetArrayLength() > MaxEvents) return Problems.Status(StatusCodes.Status413PayloadTooLarge, "events", $"A batch holds at most {MaxEvents} events.");
+            if (events.GetArrayLength() == 0) return Problems.Validation([new FieldError("events", $"must hold 1 to {MaxEvents} events")]);
 
-                var items = new List<(EventDraft, List<FieldError>)>();
-                var index = 0;
-                foreach (var item in events.EnumerateArray())
-                {
-                    var errors = new List<FieldError>();
-                    items.Add((Read(item, $"events[{index++}].", errors), errors));
-                }
-                var result = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), IngestSurface.EventCollector, items, receivedAt);
-                var failures = result.Results.Where(r => r.Status == "rejected")
-                    .SelectMany(r => CompatJson.Rename(r.Errors, Names, $"events[{r.Index}]."))
-                    .Select(e => e.Field.StartsWith("events[", StringComparison.Ordinal) ? e : e with { Field = $"events.{e.Field}" })
-                    .ToList();
-                if (result.Rejected == result.Results.Count) return Problems.Validation(failures);
-                return TypedResults.Ok(new CollectResult(result.Rejected == 0, Guid.CreateVersion7(receivedAt), result.Accepted + result.Duplicates, result.Rejected,
-                    receivedAt, failures.Count == 0 ? null : failures));
+            var items = new List<(EventDraft, List<FieldError>)>();
+            var index = 0;
+            foreach (var item in events.EnumerateArray())
+            {
+                var errors = new List<FieldError>();
+                items.Add((Read(item, $"events[{index++}].", errors), errors));
             }
+            var result = await services.Ingestion.IngestBatchAsync(request.HttpContext.User.TenantId(), IngestSurface.EventCollector, items, receivedAt);
+            var failures = result.Results.Where(r => r.Status == "rejected")
+                .SelectMany(r => CompatJson.Rename(r.Errors, Names, $"events[{r.Index}]."))
+                .Select(e => e.Field.StartsWith("events[", StringComparison.Ordinal) ? e : e with { Field = $"events.{e.Field}" })
+                .ToList();
+            if (result.Rejected == result.Results.Count) return Problems.Validation(failures);
+            return TypedResults.Ok(new CollectResult(result.Rejected == 0, Guid.CreateVersion7(receivedAt), result.Accepted + result.Duplicates, result.Rejected,
+                receivedAt, failures.Count == 0 ? null : failures));
         }
     }
 

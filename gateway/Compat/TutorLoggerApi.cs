@@ -61,27 +61,15 @@ public static class TutorLoggerApi
         }
 
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the event as application/json.");
-        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Refused(refusal!);
-        using (body)
+        var (json, refused) = await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
+        if (json is null) return refused!;
+        using (json)
         {
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth });
-            }
-            catch (JsonException ex)
-            {
-                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
-            }
-            using (document)
-            {
-                var errors = new List<FieldError>();
-                var draft = Read(document.RootElement, errors);
-                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(tenantId, IngestSurface.TutorLogger, draft, errors, receivedAt);
-                if (outcome is not { } stored) return Problems.Validation(CompatJson.Rename(rejected, Names));
-                return TypedResults.Created($"/v1/events/{stored.Id}", new TutorLoggerCreated(stored.Id, stored.ReceivedAt));
-            }
+            var errors = new List<FieldError>();
+            var draft = Read(json.Root, errors);
+            var (outcome, rejected) = await services.Ingestion.IngestOneAsync(tenantId, IngestSurface.TutorLogger, draft, errors, receivedAt);
+            if (outcome is not { } stored) return Problems.Validation(CompatJson.Rename(rejected, Names));
+            return TypedResults.Created($"/v1/events/{stored.Id}", new TutorLoggerCreated(stored.Id, stored.ReceivedAt));
         }
     }
 

@@ -39,30 +39,17 @@ public static class EventsApi
             return Problems.UnsupportedMediaType("Send the event as application/json.");
         }
 
-        var (body, refusal) = await RequestBody.ReadAsync(request, services.Options.MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Refused(refusal!);
-        using (body)
+        var (json, refused) = await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
+        if (json is null) return refused!;
+        using (json)
         {
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = services.Options.MaxJsonDepth });
-            }
-            catch (JsonException ex)
-            {
-                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
-            }
-
-            using (document)
-            {
-                var errors = new List<FieldError>();
-                var draft = EventJsonReader.Read(document.RootElement, errors);
-                var (outcome, rejected) = await services.Ingestion.IngestOneAsync(request.HttpContext.User.TenantId(), IngestSurface.Native, draft, errors, receivedAt);
-                if (outcome is not { } stored) return Problems.Validation(rejected);
-                return stored.Duplicate
-                    ? TypedResults.Ok(new IngestedEvent(stored.Id, stored.ReceivedAt, Duplicate: true))
-                    : TypedResults.Created($"/v1/events/{stored.Id}", new IngestedEvent(stored.Id, stored.ReceivedAt));
-            }
+            var errors = new List<FieldError>();
+            var draft = EventJsonReader.Read(json.Root, errors);
+            var (outcome, rejected) = await services.Ingestion.IngestOneAsync(request.HttpContext.User.TenantId(), IngestSurface.Native, draft, errors, receivedAt);
+            if (outcome is not { } stored) return Problems.Validation(rejected);
+            return stored.Duplicate
+                ? TypedResults.Ok(new IngestedEvent(stored.Id, stored.ReceivedAt, Duplicate: true))
+                : TypedResults.Created($"/v1/events/{stored.Id}", new IngestedEvent(stored.Id, stored.ReceivedAt));
         }
     }
 

@@ -31,27 +31,15 @@ public static class KeysApi
     public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(HttpRequest request, ApiKeyStore keys, CancellationToken cancellationToken)
     {
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the key as application/json: {\"name\", \"scopes\"}.");
-        var (body, refusal) = await RequestBody.ReadAsync(request, MaxBodyBytes, cancellationToken);
-        if (body is null) return Problems.Refused(refusal!);
+        var (json, refused) = await JsonBody.ReadAsync(request, MaxBodyBytes, 0, cancellationToken);
+        if (json is null) return refused!;
         string name;
         KeyScopes scopes;
-        using (body)
+        using (json)
         {
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(body.Memory);
-            }
-            catch (JsonException ex)
-            {
-                return Problems.Status(StatusCodes.Status400BadRequest, "body", $"The body is not JSON: {ex.Message}");
-            }
-            using (document)
-            {
-                var errors = new List<FieldError>();
-                (name, scopes) = Read(document.RootElement, errors);
-                if (errors.Count > 0) return Problems.Validation(errors);
-            }
+            var errors = new List<FieldError>();
+            (name, scopes) = Read(json.Root, errors);
+            if (errors.Count > 0) return Problems.Validation(errors);
         }
 
         var created = await keys.CreateKeyAsync(request.HttpContext.User.TenantId(), name, scopes, cancellationToken);
