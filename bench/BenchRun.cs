@@ -33,21 +33,21 @@ public sealed class BenchRun
         var keys = new ApiKeyStore(database);
 
         var cluster = "bench-" + Guid.NewGuid().ToString("N")[..8];
-        var httpPort = FreePort();
-        var floorPort = FreePort();
-        var grpcPort = FreePort();
-        var siloHttpPort = FreePort();
+        var httpPort = LoopbackPort.Free();
+        var floorPort = LoopbackPort.Free();
+        var grpcPort = LoopbackPort.Free();
+        var siloHttpPort = LoopbackPort.Free();
         var environment = new Dictionary<string, string?>
         {
             [DatabaseOptions.ConfigurationKey] = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { MaxPoolSize = 100 }.ConnectionString,
             ["TELEMETRY_CLUSTER_ID"] = cluster,
             ["TELEMETRY_SERVICE_ID"] = cluster,
             ["TELEMETRY_ADVERTISED_IP"] = "127.0.0.1",
-            ["TELEMETRY_SILO_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["TELEMETRY_CLIENT_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_SILO_PORT"] = LoopbackPort.FreeSetting(),
+            ["TELEMETRY_CLIENT_PORT"] = LoopbackPort.FreeSetting(),
             ["TELEMETRY_HTTP_PORT"] = httpPort.ToString(CultureInfo.InvariantCulture),
             ["TELEMETRY_GRPC_PORT"] = grpcPort.ToString(CultureInfo.InvariantCulture),
-            ["TELEMETRY_METRICS_PORT"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["TELEMETRY_METRICS_PORT"] = LoopbackPort.FreeSetting(),
             ["TELEMETRY_SILO_HTTP_PORT"] = siloHttpPort.ToString(CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
@@ -376,12 +376,6 @@ public sealed class BenchRun
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static string FindRoot()
     {

@@ -23,13 +23,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var running = load.RunAsync(workers: 6, stop.Token);
         await load.WaitForBatchesAsync(60);
         // The kill must cost the victim something: wait until it holds event logs that have committed.
-        using var scraper = new HttpClient();
-        var committedOnVictim = 0.0;
-        await Eventually.HoldsAsync(async () =>
-        {
-            committedOnVictim = (await PrometheusScrape.GetAsync(scraper, ProcessCluster.SiloAddress(victim))).Sum("telemetry_log_committed_total") ?? 0;
-            return committedOnVictim > 0 ? null : "the silo to be killed has committed no event yet";
-        }, TimeSpan.FromSeconds(30));
+        var committedOnVictim = await ProcessCluster.WaitForCommitsAsync(victim);
 
         await victim.KillAsync();
         var batchesAtKill = load.Batches;

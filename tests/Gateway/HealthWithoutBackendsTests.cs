@@ -11,7 +11,7 @@ public sealed class HealthWithoutBackendsTests
     [Fact]
     public async Task Health_and_readiness_answer_503_naming_the_failed_checks_while_liveness_answers_200()
     {
-        var closedPort = GatewayHost.FreePort();
+        var closedPort = LoopbackPort.Free();
         await using var gateway = await GatewayHost.StartAsync(new Dictionary<string, string?>
         {
             [DatabaseOptions.ConfigurationKey] = $"Host=127.0.0.1;Port={closedPort};Username=postgres;Timeout=2",

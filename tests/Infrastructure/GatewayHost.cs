@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Telemetry.Gateway;
@@ -33,9 +31,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public static async Task<GatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, bool waitUntilReady = true, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
-        var port = FreePort();
-        var grpcPort = FreePort();
-        var metricsPort = FreePort();
+        var port = LoopbackPort.Free();
+        var grpcPort = LoopbackPort.Free();
+        var metricsPort = LoopbackPort.Free();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -106,10 +104,4 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Telemetry.Storage;
 
@@ -53,7 +51,7 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             var bin = FindBinDirectory();
             var data = Directory.CreateTempSubdirectory("telemetry-pg-").FullName;
-            var port = FreePort();
+            var port = LoopbackPort.Free();
             if (IsRoot) await RunAsync("chown", $"postgres:postgres {data}");
             await RunPostgresToolAsync(bin, "initdb", $"-D {data} -A trust -U postgres -E UTF8 --no-sync");
             server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50", data, bin, port, durable);
@@ -102,12 +100,6 @@ public sealed class PostgresServer : IAsyncDisposable
         throw new InvalidOperationException("No PostgreSQL binaries (initdb, pg_ctl) found: install Debian's postgresql package, or set TELEMETRY_DB.");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static Task RunPostgresToolAsync(string bin, string tool, string arguments) => IsRoot
         ? RunAsync("runuser", $"-u postgres -- {Path.Combine(bin, tool)} {arguments}")

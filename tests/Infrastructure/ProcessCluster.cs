@@ -24,8 +24,8 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
     {
         var silo = Start("silo", name, new Dictionary<string, string?>
         {
-            ["TELEMETRY_SILO_PORT"] = FreePort(),
-            ["TELEMETRY_CLIENT_PORT"] = FreePort(),
+            ["TELEMETRY_SILO_PORT"] = LoopbackPort.FreeSetting(),
+            ["TELEMETRY_CLIENT_PORT"] = LoopbackPort.FreeSetting(),
         });
         await WaitReadyAsync(silo, SiloAddress(silo));
         return silo;
@@ -37,7 +37,7 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
     /// </summary>
     public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name, int? port = null)
     {
-        var httpPort = port?.ToString(CultureInfo.InvariantCulture) ?? FreePort();
+        var httpPort = port?.ToString(CultureInfo.InvariantCulture) ?? LoopbackPort.FreeSetting();
         var gateway = Start("gateway", name, new Dictionary<string, string?> { ["TELEMETRY_HTTP_PORT"] = httpPort });
         var address = new Uri($"http://127.0.0.1:{httpPort}/");
         await WaitReadyAsync(gateway, address);
@@ -46,6 +46,22 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
 
     /// <summary>The silo's own HTTP port: probes, <c>/metrics</c>, the Orleans dashboard.</summary>
     public static Uri SiloAddress(ServiceProcess silo) => new($"http://127.0.0.1:{silo.Port("TELEMETRY_SILO_HTTP_PORT")}/");
+
+    /// <summary>
+    /// Waits until a silo has committed events (its own <c>/metrics</c> says so: it holds event logs)
+    /// and answers how many; fails after 30 s.
+    /// </summary>
+    public static async Task<double> WaitForCommitsAsync(ServiceProcess silo)
+    {
+        using var scraper = new HttpClient();
+        var committed = 0.0;
+        await Eventually.HoldsAsync(async () =>
+        {
+            committed = (await PrometheusScrape.GetAsync(scraper, SiloAddress(silo))).Sum("telemetry_log_committed_total") ?? 0;
+            return committed > 0 ? null : $"{silo.Name} has committed no event yet";
+        }, TimeSpan.FromSeconds(30));
+        return committed;
+    }
 
     /// <summary>A gateway process's Prometheus port.</summary>
     public static Uri MetricsAddress(ServiceProcess gateway) => new($"http://127.0.0.1:{gateway.Port("TELEMETRY_METRICS_PORT")}/");
@@ -104,5 +120,4 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
         }, TimeSpan.FromSeconds(90));
     }
 
-    private static string FreePort() => GatewayHost.FreePort().ToString(CultureInfo.InvariantCulture);
 }

@@ -47,7 +47,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var settings = new Dictionary<string, string?>(environment);
         string[] sidePorts = command == "silo" ? ["TELEMETRY_SILO_HTTP_PORT"] : ["TELEMETRY_GRPC_PORT", "TELEMETRY_METRICS_PORT"];
-        foreach (var key in sidePorts) settings.TryAdd(key, GatewayHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var key in sidePorts) settings.TryAdd(key, LoopbackPort.FreeSetting());
 
         var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "telemetry"), command)
         {

@@ -61,7 +61,7 @@ public sealed class TracesAndLogsTests(ClusterFixture fixture, ITestOutputHelper
     {
         var settings = new Dictionary<string, string?>(Cluster.Settings)
         {
-            ["TELEMETRY_HTTP_PORT"] = GatewayHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_HTTP_PORT"] = LoopbackPort.FreeSetting(),
             ["Observability__JsonLogs"] = "true",
             // Every request is "slow", so that one is logged.
             ["Observability__SlowRequest"] = "00:00:00",
@@ -122,7 +122,7 @@ public sealed class TracesAndLogsTests(ClusterFixture fixture, ITestOutputHelper
 
         public static async Task<OtlpReceiver> StartAsync()
         {
-            var port = GatewayHost.FreePort();
+            var port = LoopbackPort.Free();
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.ListenLocalhost(port));

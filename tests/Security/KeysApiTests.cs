@@ -65,11 +65,11 @@ public sealed class KeysApiTests(ClusterFixture fixture)
     [Fact]
     public async Task A_key_revoked_through_one_gateway_is_refused_by_a_gateway_process_within_a_second()
     {
-        var port = GatewayHost.FreePort();
+        var port = LoopbackPort.Free();
         var settings = new Dictionary<string, string?>(Cluster.Settings)
         {
             ["TELEMETRY_HTTP_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["TELEMETRY_GRPC_PORT"] = GatewayHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_GRPC_PORT"] = LoopbackPort.FreeSetting(),
         };
         await using var process = ServiceProcess.Start("gateway", "gateway-process", settings);
         using var remote = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };

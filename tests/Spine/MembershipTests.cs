@@ -28,13 +28,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var third = await cluster.StartSiloAsync("silo-2");
         Assert.Equal(3, await cluster.ActiveSilosAsync());
         await cluster.AddTenantsAsync(load, "member", 24);
-        using var scraper = new HttpClient();
-        var committedOnThird = 0.0;
-        await Eventually.HoldsAsync(async () =>
-        {
-            committedOnThird = (await PrometheusScrape.GetAsync(scraper, ProcessCluster.SiloAddress(third))).Sum("telemetry_log_committed_total") ?? 0;
-            return committedOnThird > 0 ? null : "the third silo has committed no event yet";
-        }, TimeSpan.FromSeconds(30));
+        var committedOnThird = await ProcessCluster.WaitForCommitsAsync(third);
         var batchesBefore = load.Batches;
         await load.WaitForBatchesAsync(batchesBefore + 40);
 
@@ -50,6 +44,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await NothingLost.AssertAsync(load, cluster.Database, address, TimeSpan.FromSeconds(30));
 
         // The gateway counted every event it acknowledged as new, no more.
+        using var scraper = new HttpClient();
         var scrape = await PrometheusScrape.GetAsync(scraper, ProcessCluster.MetricsAddress(gateway));
         Assert.Equal(load.Accepted, scrape.Sum("telemetry_events_accepted_total") ?? 0);
     }

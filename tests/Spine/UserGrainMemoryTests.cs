@@ -29,8 +29,8 @@ public sealed class UserGrainMemoryTests(ITestOutputHelper output)
             ["TELEMETRY_CLUSTER_ID"] = cluster,
             ["TELEMETRY_SERVICE_ID"] = cluster,
             ["TELEMETRY_ADVERTISED_IP"] = "127.0.0.1",
-            ["TELEMETRY_SILO_PORT"] = GatewayHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["TELEMETRY_CLIENT_PORT"] = GatewayHost.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["TELEMETRY_SILO_PORT"] = LoopbackPort.FreeSetting(),
+            ["TELEMETRY_CLIENT_PORT"] = LoopbackPort.FreeSetting(),
         };
         await using var silo = ServiceProcess.Start("silo", "memory-silo", settings);
 
