@@ -76,6 +76,7 @@ public static class Extensions
         silo.Services.AddSingleton<EventPartitionMaintenance>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);
+        // The event log counts into IngestMetrics also in silos without AddTelemetryObservability (the TestingHost's).
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<IngestMetrics>();
         return silo;
