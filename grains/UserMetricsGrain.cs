@@ -1,3 +1,4 @@
+using Orleans.Storage;
 using Telemetry.Storage;
 
 namespace Telemetry.Grains;
@@ -7,29 +8,35 @@ namespace Telemetry.Grains;
 /// deactivation and after every few hundred events; on activation the user's events past the
 /// snapshot are replayed from the event log, so a snapshot lost with a killed silo costs only a
 /// longer replay. No timer: an idle user's grain costs nothing but its memory until collected.
+/// When Orleans migrates the grain (a silo shutting down, rebalancing) the live aggregate travels
+/// with it, so nothing waits on storage and nothing counted since the last snapshot is dropped.
 /// </summary>
 public sealed class UserMetricsGrain(
     [PersistentState("user-metrics", StorageNames.Grains)] IPersistentState<UserMetricsState> snapshot,
     EventLogReader log,
     TimeProvider clock)
-    : Grain, IUserMetricsGrain
+    : Grain, IUserMetricsGrain, IGrainMigrationParticipant
 {
     /// <summary>Events counted between two snapshots at most, which bounds the replay after a crash.</summary>
     private const int SnapshotEveryEvents = 500;
+    private const string MigratedState = "telemetry.user-metrics";
+    private const string MigratedUnsaved = "telemetry.user-metrics.unsaved";
     private readonly MetricsAggregate _metrics = new(keepDays: false, cacheWindows: false);
     private int _unsaved;
+    private UserMetricsState? _migrated;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var state = snapshot.State;
+        var state = _migrated ?? snapshot.State;
+        _migrated = null;
         foreach (var cell in state.Cells) _metrics.Load((SeriesBucketKind)cell.Kind, cell.Index, cell.Type, cell.Totals);
         _metrics.LoadSeen(state.FirstSeen, state.LastSeen);
         _metrics.AppliedSeq = state.AppliedSeq;
-        state.Cells = []; // the aggregate holds them now
+        ReleaseSnapshot();
 
         var (tenantId, userId) = UserKey.Parse(this.GetPrimaryKeyString());
         var (head, events) = await log.ReadUserLogAsync(tenantId, userId, state.AppliedSeq, cancellationToken);
-        _unsaved = _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
+        _unsaved += _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
         _metrics.Prune(clock.GetUtcNow());
         _metrics.TrimExcess();
@@ -53,7 +60,21 @@ public sealed class UserMetricsGrain(
         return Task.FromResult(new UserMetrics(from, now, totals, categories, _metrics.FirstSeen, _metrics.LastSeen));
     }
 
-    private async Task SaveAsync(CancellationToken cancellationToken)
+    /// <summary>Hands the live aggregate to the activation that replaces this one on another silo.</summary>
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        dehydrationContext.TryAddValue(MigratedState, Capture());
+        dehydrationContext.TryAddValue(MigratedUnsaved, _unsaved);
+    }
+
+    /// <summary>Takes the aggregate a migrating activation handed over; <see cref="OnActivateAsync"/> loads it.</summary>
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        // Events the previous activation counted but could not store: this one saves them.
+        if (rehydrationContext.TryGetValue(MigratedState, out _migrated)) rehydrationContext.TryGetValue(MigratedUnsaved, out _unsaved);
+    }
+
+    private UserMetricsState Capture()
     {
         var state = new UserMetricsState
         {
@@ -62,10 +83,35 @@ public sealed class UserMetricsGrain(
             LastSeen = _metrics.LastSeen,
         };
         foreach (var (kind, index, type, totals) in _metrics.Export()) state.Cells.Add(new UserMetricsCell((byte)kind, index, type, totals));
-        snapshot.State = state;
-        await snapshot.WriteStateAsync(cancellationToken);
+        return state;
+    }
+
+    /// <summary>
+    /// Lets go of the stored cells once the aggregate holds them. What stays in the state holder must
+    /// still be a true snapshot, because Orleans may carry it to another silo: an empty one (nothing
+    /// applied) is, where the old position without its cells would skip events for good.
+    /// </summary>
+    private void ReleaseSnapshot() => snapshot.State = new UserMetricsState();
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        snapshot.State = Capture();
+        try
+        {
+            await snapshot.WriteStateAsync(cancellationToken);
+        }
+        catch (InconsistentStateException)
+        {
+            // Another activation of this user wrote meanwhile: this one is the stale copy. A fresh
+            // activation starts from that snapshot and replays the log past it.
+            DeactivateOnIdle();
+            throw;
+        }
+        finally
+        {
+            ReleaseSnapshot();
+        }
         _metrics.TrimExcess();
-        state.Cells = [];
         _unsaved = 0;
     }
 }

@@ -33,7 +33,7 @@ public static class NothingLost
             client.DefaultRequestHeaders.Authorization = new("Bearer", load.Key(tenant));
             var comparison = new MetricsComparison(client, sql);
             await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenant), Left());
-            foreach (var user in await sql.UsersAsync(tenant, 5)) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenant, user), Left());
+            foreach (var user in await sql.UsersAsync(tenant, 5)) await Eventually.HoldsAsync(async () => await comparison.UserDiffersAsync(tenant, user) is { } d ? $"{tenant}: {d}" : null, Left());
         }
     }
 }
