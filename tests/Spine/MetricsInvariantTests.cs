@@ -50,33 +50,21 @@ public sealed class MetricsInvariantTests(ClusterFixture fixture)
     [Fact]
     public async Task Metrics_are_the_same_after_every_grain_deactivates_and_comes_back()
     {
-        var (tenantId, key) = await Cluster.CreateTenantAsync("deact");
-        var users = new[] { "ana", "bo", "cy" };
-        var factory = new EventFactory(seed: 7);
-        using var client = Cluster.Gateways[0].CreateClient(key);
-        var batch = new JsonArray([.. Enumerable.Range(0, 300).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
-        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = batch })).EnsureSuccessStatusCode();
-
-        var sql = new SqlTruth(Cluster.Database);
-        var comparison = new MetricsComparison(client, sql);
-        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
-        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+        using var tenant = await ComparedTenant.StartAsync(Cluster, "deact", ["ana", "bo", "cy"], seed: 7);
+        await tenant.PostAsync(300);
+        await tenant.SettlesAsync();
 
         // Deactivate everything idle in the cluster: the log, the tenant's and the users' metrics grains.
         await Cluster.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
-        var snapshots = await sql.CountAsync(
+        var snapshots = await tenant.Sql.CountAsync(
             "SELECT count(*) FROM orleans_storage WHERE service_id = @s AND grain_id_extension LIKE @k AND payload IS NOT NULL",
-            ("s", Cluster.Cluster.Options.ServiceId), ("k", tenantId + "/%"));
-        Assert.Equal(users.Length, snapshots);
-
-        foreach (var user in users) Assert.Null(await comparison.UserDiffersAsync(tenantId, user));
-        Assert.Null(await comparison.TenantDiffersAsync(tenantId));
+            ("s", Cluster.Cluster.Options.ServiceId), ("k", tenant.Id + "/%"));
+        Assert.Equal(tenant.Users.Length, snapshots);
+        await tenant.EqualsSqlNowAsync();
 
         // And they keep counting after coming back.
-        var more = new JsonArray([.. Enumerable.Range(0, 50).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
-        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = more })).EnsureSuccessStatusCode();
-        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
-        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+        await tenant.PostAsync(50);
+        await tenant.SettlesAsync();
     }
 
     /// <summary>
@@ -86,35 +74,23 @@ public sealed class MetricsInvariantTests(ClusterFixture fixture)
     [Fact]
     public async Task Metrics_are_the_same_after_every_grain_migrates_to_another_silo()
     {
-        var (tenantId, key) = await Cluster.CreateTenantAsync("migrate");
-        var users = new[] { "ana", "bo", "cy", "di" };
-        var factory = new EventFactory(seed: 11);
-        using var client = Cluster.Gateways[0].CreateClient(key);
-        var batch = new JsonArray([.. Enumerable.Range(0, 300).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
-        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = batch })).EnsureSuccessStatusCode();
-
-        var sql = new SqlTruth(Cluster.Database);
-        var comparison = new MetricsComparison(client, sql);
-        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
-        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+        using var tenant = await ComparedTenant.StartAsync(Cluster, "migrate", ["ana", "bo", "cy", "di"], seed: 11);
+        await tenant.PostAsync(300);
+        await tenant.SettlesAsync();
 
         var grains = Cluster.Cluster.Client;
         IAddressable[] everyGrain =
         [
-            grains.GetGrain<ITenantEventLogGrain>(tenantId),
-            grains.GetGrain<ITenantMetricsGrain>(tenantId),
-            .. users.Select(user => grains.GetGrain<IUserMetricsGrain>(UserKey.Format(tenantId, user))),
+            grains.GetGrain<ITenantEventLogGrain>(tenant.Id),
+            grains.GetGrain<ITenantMetricsGrain>(tenant.Id),
+            .. tenant.Users.Select(user => grains.GetGrain<IUserMetricsGrain>(UserKey.Format(tenant.Id, user))),
         ];
         foreach (var grain in everyGrain) await MigrateAsync(grain);
-
-        foreach (var user in users) Assert.Null(await comparison.UserDiffersAsync(tenantId, user));
-        Assert.Null(await comparison.TenantDiffersAsync(tenantId));
+        await tenant.EqualsSqlNowAsync();
 
         // And they keep counting where they landed.
-        var more = new JsonArray([.. Enumerable.Range(0, 50).Select(_ => (JsonNode)factory.Next(users, DateTimeOffset.UtcNow))]);
-        (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = more })).EnsureSuccessStatusCode();
-        await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
-        foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
+        await tenant.PostAsync(50);
+        await tenant.SettlesAsync();
     }
 
     /// <summary>Migrates the grain to another silo (named in the placement hint) and waits until it lives there.</summary>
@@ -135,5 +111,46 @@ public sealed class MetricsInvariantTests(ClusterFixture fixture)
         }
         await Eventually.HoldsAsync(async () =>
             target.Equals(await management.GetActivationAddress(grain)) ? null : $"{grain} is not on {target} yet");
+    }
+
+    /// <summary>A new tenant whose users' events go in through one gateway, with its metrics compared with SQL.</summary>
+    private sealed class ComparedTenant(string id, string[] users, HttpClient client, SqlTruth sql, int seed) : IDisposable
+    {
+        private readonly EventFactory _factory = new(seed);
+        private readonly MetricsComparison _comparison = new(client, sql);
+
+        public string Id => id;
+
+        public string[] Users => users;
+
+        public SqlTruth Sql => sql;
+
+        public static async Task<ComparedTenant> StartAsync(TelemetryCluster cluster, string prefix, string[] users, int seed)
+        {
+            var (id, key) = await cluster.CreateTenantAsync(prefix);
+            return new ComparedTenant(id, users, cluster.Gateways[0].CreateClient(key), new SqlTruth(cluster.Database), seed);
+        }
+
+        public async Task PostAsync(int events)
+        {
+            var batch = new JsonArray([.. Enumerable.Range(0, events).Select(_ => (JsonNode)_factory.Next(users, DateTimeOffset.UtcNow))]);
+            (await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = batch })).EnsureSuccessStatusCode();
+        }
+
+        /// <summary>Waits until the tenant's and every user's metrics equal SQL.</summary>
+        public async Task SettlesAsync()
+        {
+            await Eventually.HoldsAsync(() => _comparison.TenantDiffersAsync(id));
+            foreach (var user in users) await Eventually.HoldsAsync(() => _comparison.UserDiffersAsync(id, user));
+        }
+
+        /// <summary>Asserts that they equal SQL now, without waiting.</summary>
+        public async Task EqualsSqlNowAsync()
+        {
+            foreach (var user in users) Assert.Null(await _comparison.UserDiffersAsync(id, user));
+            Assert.Null(await _comparison.TenantDiffersAsync(id));
+        }
+
+        public void Dispose() => client.Dispose();
     }
 }
