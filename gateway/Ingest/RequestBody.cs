@@ -96,13 +96,11 @@ public sealed class RequestBody : IDisposable
         }
         catch (InvalidDataException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return (null, new Refusal(StatusCodes.Status400BadRequest, "body", "The gzip body does not decompress."));
+            return Refuse(StatusCodes.Status400BadRequest, "The gzip body does not decompress.");
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            return (null, new Refusal(StatusCodes.Status413PayloadTooLarge, "body", $"The body is larger than {maxBytes} bytes."));
+            return Refuse(StatusCodes.Status413PayloadTooLarge, $"The body is larger than {maxBytes} bytes.");
         }
         finally
         {
@@ -118,12 +116,15 @@ public sealed class RequestBody : IDisposable
                 : $"The body is larger than {maxBytes} bytes."));
         }
         // JSON text is UTF-8; System.Text.Json checks that only when a string is read, so check it here.
-        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length))) return Refuse(StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+        return (new RequestBody(buffer, length), null);
+
+        // A refused body gives its buffer back to the pool.
+        (RequestBody?, Refusal?) Refuse(int status, string detail)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            return (null, new Refusal(StatusCodes.Status400BadRequest, "body", "The body is not valid UTF-8."));
+            return (null, new Refusal(status, "body", detail));
         }
-        return (new RequestBody(buffer, length), null);
     }
 
     /// <summary>The most raw bytes a gzip body within the limit can take (incompressible data grows a little).</summary>
