@@ -28,8 +28,13 @@ public sealed record EventRecord(
 
 /// <summary>What the log answers for one appended event.</summary>
 /// <param name="ReceivedAt">When the stored copy was received: the original's time for a duplicate.</param>
+/// <param name="Refused">
+/// Why PostgreSQL refused to store this event (a data error of its own, such as a value out of range):
+/// it was not stored, and a retry of the same event is refused again. Null when it was stored.
+/// </param>
 [GenerateSerializer, Immutable, Alias("telemetry.append-outcome")]
 public readonly record struct AppendOutcome(
     [property: Id(0)] Guid Id,
     [property: Id(1)] DateTimeOffset ReceivedAt,
-    [property: Id(2)] bool Duplicate);
+    [property: Id(2)] bool Duplicate,
+    [property: Id(3)] string? Refused = null);

@@ -24,7 +24,11 @@ public struct MetricsTotals : IEquatable<MetricsTotals>
     /// <summary>success / (success + failure), or null when no event had a status.</summary>
     public readonly double? SuccessRate => Success + Failure == 0 ? null : (double)Success / (Success + Failure);
 
-    public readonly double? AverageDurationMs => DurationCount == 0 ? null : DurationSum / DurationCount;
+    /// <summary>
+    /// The mean duration, or null when no event had one. Also null when the sum is no longer finite (only
+    /// events stored before durations were bounded can make it so), so that an answer can always be written as JSON.
+    /// </summary>
+    public readonly double? AverageDurationMs => DurationCount == 0 || !double.IsFinite(DurationSum) ? null : DurationSum / DurationCount;
 
     public void Add(in CountedEvent e)
     {

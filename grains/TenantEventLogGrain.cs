@@ -103,12 +103,12 @@ public sealed partial class TenantEventLogGrain(
         }
 
         var expected = _head;
-        HashSet<long> inserted;
+        EventBatchWriter.Result result;
         var started = clock.GetTimestamp();
         try
         {
-            var result = await writer.AppendAsync(TenantId, expected, unique);
-            if (!result.Fenced)
+            result = await writer.AppendAsync(TenantId, expected, unique);
+            if (!result.HeadMatched)
             {
                 // Another activation moved the head: this one is stale. Nothing was written.
                 LogFenced(TenantId, expected);
@@ -116,34 +116,36 @@ public sealed partial class TenantEventLogGrain(
                 DeactivateOnIdle();
                 return;
             }
-            inserted = result.InsertedSeqs;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            var settled = await SettleAsync(expected, unique.Count);
+            var planned = (ex as UnsettledCommitException)?.Planned ?? EventBatchWriter.Result.Contiguous(expected, unique.Count, []);
+            var settled = await SettleAsync(expected, planned.Advanced);
             if (settled is null)
             {
                 LogCommitFailed(ex, TenantId, expected);
                 Fail(batch, new StorageUnavailableException("PostgreSQL did not take the events; nothing was stored. Retry."));
                 return;
             }
-            inserted = settled;
+            result = planned with { InsertedSeqs = settled };
         }
 
         var took = clock.GetElapsedTime(started);
+        var inserted = result.InsertedSeqs;
+        var seqs = result.Seqs;
         metrics.Committed(TenantId, inserted.Count, unique.Count, took);
         if (took >= _options.SlowCommit) LogSlowCommit(TenantId, unique.Count, took.TotalMilliseconds);
+        if (result.Refused.Count > 0) LogRefused(TenantId, result.Refused.Count, result.Refused.First().Value);
 
-        _head = expected + unique.Count;
+        _head = expected + result.Advanced;
         var stored = new List<EventLogReader.LoggedEvent>(inserted.Count);
         for (var i = 0; i < unique.Count; i++)
         {
-            var seq = expected + 1 + i;
-            if (inserted.Contains(seq)) stored.Add(new EventLogReader.LoggedEvent(unique[i].ToCounted(seq), unique[i].UserId));
+            if (inserted.Contains(seqs[i])) stored.Add(new EventLogReader.LoggedEvent(unique[i].ToCounted(seqs[i]), unique[i].UserId));
         }
-        _dispatcher.Committed(expected, _head, stored);
+        if (_head > expected) _dispatcher.Committed(expected, _head, stored);
 
-        var originals = await ReceivedAtOfDuplicatesAsync(unique, expected, inserted);
+        var originals = await ReceivedAtOfDuplicatesAsync(unique, seqs, inserted);
         foreach (var append in batch)
         {
             var outcomes = new AppendOutcome[append.Events.Length];
@@ -151,9 +153,14 @@ public sealed partial class TenantEventLogGrain(
             {
                 var e = append.Events[i];
                 var first = firstIndex[e.Id];
-                var isOriginal = ReferenceEquals(unique[first], e) && inserted.Contains(expected + 1 + first);
-                var receivedAt = inserted.Contains(expected + 1 + first) ? unique[first].ReceivedAt
-                    : originals.GetValueOrDefault(e.Id, e.ReceivedAt);
+                if (result.Refused.TryGetValue(first, out var refusal))
+                {
+                    outcomes[i] = new AppendOutcome(e.Id, e.ReceivedAt, Duplicate: false, Refused: refusal);
+                    continue;
+                }
+                var isStored = inserted.Contains(seqs[first]);
+                var isOriginal = ReferenceEquals(unique[first], e) && isStored;
+                var receivedAt = isStored ? unique[first].ReceivedAt : originals.GetValueOrDefault(e.Id, e.ReceivedAt);
                 outcomes[i] = new AppendOutcome(e.Id, receivedAt, Duplicate: !isOriginal);
             }
             append.Outcome.TrySetResult(outcomes);
@@ -182,14 +189,15 @@ public sealed partial class TenantEventLogGrain(
         throw new StorageUnavailableException("PostgreSQL is unavailable; the events were not acknowledged. Retry with the same ids.");
     }
 
-    private async Task<Dictionary<Guid, DateTimeOffset>> ReceivedAtOfDuplicatesAsync(List<EventRecord> unique, long expected, HashSet<long> inserted)
+    private async Task<Dictionary<Guid, DateTimeOffset>> ReceivedAtOfDuplicatesAsync(List<EventRecord> unique, long[] seqs, HashSet<long> inserted)
     {
         if (inserted.Count == unique.Count) return [];
         var ids = new List<Guid>();
         for (var i = 0; i < unique.Count; i++)
         {
-            if (!inserted.Contains(expected + 1 + i)) ids.Add(unique[i].Id);
+            if (seqs[i] > 0 && !inserted.Contains(seqs[i])) ids.Add(unique[i].Id);
         }
+        if (ids.Count == 0) return [];
         try
         {
             return await log.ReadReceivedAtAsync(TenantId, [.. ids]);
@@ -240,6 +248,9 @@ public sealed partial class TenantEventLogGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {Tenant}: could not tell whether the commit after {Expected} happened; stepping down")]
     private partial void LogSettleFailed(Exception ex, string tenant, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: PostgreSQL refused {Events} events of a commit, which were answered alone; the first: {Reason}")]
+    private partial void LogRefused(string tenant, int events, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant}: a commit of {Events} events took {Milliseconds:F0} ms")]
     private partial void LogSlowCommit(string tenant, int events, double milliseconds);

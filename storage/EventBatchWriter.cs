@@ -68,15 +68,144 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
     internal const string EnsurePartitionSql = "SELECT telemetry_ensure_event_partition(@at)";
 
     /// <summary>What a group commit did.</summary>
-    /// <param name="Fenced">False when the head was not the expected one: nothing was written.</param>
+    /// <param name="HeadMatched">False when the head was not the expected one: nothing was written.</param>
+    /// <param name="Seqs">Each event's sequence number, in the order given; 0 for an event PostgreSQL refused.</param>
     /// <param name="InsertedSeqs">The sequence numbers of the events stored; the others were duplicates.</param>
-    public sealed record Result(bool Fenced, HashSet<long> InsertedSeqs);
+    /// <param name="Refused">Why PostgreSQL refused each event it refused, by position: nothing of those was written.</param>
+    public sealed record Result(bool HeadMatched, long[] Seqs, HashSet<long> InsertedSeqs, IReadOnlyDictionary<int, string> Refused)
+    {
+        /// <summary>How far the commit moves the log head: the events given, less those refused.</summary>
+        public int Advanced => Seqs.Length - Refused.Count;
+
+        /// <summary>The plan of a commit that takes every event: sequence numbers from <paramref name="expectedHead"/> + 1 on.</summary>
+        public static Result Contiguous(long expectedHead, int count, HashSet<long> inserted, bool headMatched = true)
+        {
+            var seqs = new long[count];
+            for (var i = 0; i < count; i++) seqs[i] = expectedHead + 1 + i;
+            return new Result(headMatched, seqs, inserted, NoneRefused);
+        }
+    }
+
+    private static readonly IReadOnlyDictionary<int, string> NoneRefused = new Dictionary<int, string>();
 
     /// <summary>
     /// Appends <paramref name="events"/> with sequence numbers <paramref name="expectedHead"/> + 1 onward.
-    /// The ids must be distinct within the batch.
+    /// The ids must be distinct within the batch. When PostgreSQL refuses the group for a data error
+    /// (one bad row fails the whole statement), the group is split down to the events it refuses, in one
+    /// transaction, so that the others are stored together and the refused ones alone are answered.
     /// </summary>
+    /// <exception cref="UnsettledCommitException">The commit may or may not have happened; it carries the plan that it followed.</exception>
     public async Task<Result> AppendAsync(string tenantId, long expectedHead, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand(AppendSql);
+            AddParameters(command, tenantId, expectedHead, events);
+            var (headMatched, inserted) = await ExecuteAsync(command, events, cancellationToken);
+            return Result.Contiguous(expectedHead, events.Count, inserted, headMatched);
+        }
+        catch (PostgresException ex) when (IsDataError(ex))
+        {
+            return await AppendIsolatingAsync(tenantId, expectedHead, events, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Tries halves of the group under savepoints until every piece is stored or is a single refused
+    /// event. Pieces are tried in order, so sequence numbers stay contiguous over the stored ones, and
+    /// the whole commit is still one transaction: all of its stored events, or none.
+    /// </summary>
+    private async Task<Result> AppendIsolatingAsync(string tenantId, long expectedHead, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
+        var n = events.Count;
+        var seqs = new long[n];
+        var inserted = new HashSet<long>();
+        var refused = new Dictionary<int, string>();
+        var head = expectedHead;
+        // A missing week would abort the transaction, not one piece: make the weeks first.
+        foreach (var week in events.Select(e => e.ReceivedAt.UtcDateTime.Date).Distinct()) await EnsurePartitionAsync(week, cancellationToken);
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var pieces = new Stack<(int Start, int Count)>();
+        pieces.Push((0, n));
+        while (pieces.TryPop(out var piece))
+        {
+            var slice = Slice(events, piece.Start, piece.Count);
+            await transaction.SaveAsync(PieceSavepoint, cancellationToken);
+            try
+            {
+                await using var command = new NpgsqlCommand(AppendSql, connection, transaction);
+                AddParameters(command, tenantId, head, slice);
+                var (headMatched, stored) = await ExecuteAsync(command, slice, cancellationToken);
+                if (!headMatched)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return Result.Contiguous(expectedHead, n, [], headMatched: false);
+                }
+                for (var i = 0; i < piece.Count; i++) seqs[piece.Start + i] = head + 1 + i;
+                inserted.UnionWith(stored);
+                head += piece.Count;
+                await transaction.ReleaseAsync(PieceSavepoint, cancellationToken);
+            }
+            catch (PostgresException ex) when (IsDataError(ex))
+            {
+                await transaction.RollbackAsync(PieceSavepoint, cancellationToken);
+                if (piece.Count == 1)
+                {
+                    refused[piece.Start] = Refusal(ex);
+                    continue;
+                }
+                var half = piece.Count / 2;
+                pieces.Push((piece.Start + half, piece.Count - half));
+                pieces.Push((piece.Start, half));
+            }
+        }
+
+        var result = new Result(true, seqs, inserted, refused);
+        try
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new UnsettledCommitException(result, ex);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// PostgreSQL's classes of errors that one row's values cause: data exceptions (22: out of range,
+    /// bad encoding, NUL), integrity (23) and program limits (54: an index row too large). The missing
+    /// partition is a check violation too, but of the week, not of the row: it is made, not refused.
+    /// </summary>
+    internal static bool IsDataError(PostgresException ex) =>
+        ex.SqlState.StartsWith("22", StringComparison.Ordinal)
+        || ex.SqlState.StartsWith("54", StringComparison.Ordinal)
+        || (ex.SqlState.StartsWith("23", StringComparison.Ordinal) && !IsMissingPartition(ex));
+
+    private static bool IsMissingPartition(PostgresException ex) =>
+        ex.SqlState == PostgresErrorCodes.CheckViolation && ex.MessageText.Contains("no partition", StringComparison.Ordinal);
+
+    /// <summary>What a client is told: the class of the error, never PostgreSQL's text (which names our tables and indexes).</summary>
+    private static string Refusal(PostgresException ex) => ex.SqlState[..2] switch
+    {
+        "22" => $"cannot be stored: a value is out of range or not representable (SQLSTATE {ex.SqlState})",
+        "54" => $"cannot be stored: a value is too large to index (SQLSTATE {ex.SqlState})",
+        _ => $"cannot be stored: a value breaks a rule of the store (SQLSTATE {ex.SqlState})",
+    };
+
+    private const string PieceSavepoint = "piece";
+
+    private static IReadOnlyList<EventRecord> Slice(IReadOnlyList<EventRecord> events, int start, int count)
+    {
+        if (start == 0 && count == events.Count) return events;
+        var slice = new EventRecord[count];
+        for (var i = 0; i < count; i++) slice[i] = events[start + i];
+        return slice;
+    }
+
+    private static void AddParameters(NpgsqlCommand command, string tenantId, long expectedHead, IReadOnlyList<EventRecord> events)
     {
         var n = events.Count;
         var ids = new Guid[n];
@@ -106,7 +235,6 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
             properties[i] = e.Properties;
         }
 
-        await using var command = dataSource.CreateCommand(AppendSql);
         var p = command.Parameters;
         p.AddWithValue("tenant", tenantId);
         p.AddWithValue("expected_head", expectedHead);
@@ -122,17 +250,23 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
         p.AddWithValue("received_at", received);
         p.Add(new NpgsqlParameter("duration_ms", NpgsqlDbType.Array | NpgsqlDbType.Double) { Value = durations });
         p.AddWithValue("properties", properties);
+    }
 
+    /// <summary>Runs the append; when a week has no partition yet, makes it and runs the statement again (it failed whole, so nothing was written).</summary>
+    private async Task<(bool HeadMatched, HashSet<long> Inserted)> ExecuteAsync(NpgsqlCommand command, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    {
         try
         {
-            return await ExecuteAsync(command, cancellationToken);
+            return await ReadResultAsync(command, cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.CheckViolation && ex.Message.Contains("no partition", StringComparison.Ordinal))
+        catch (PostgresException ex) when (IsMissingPartition(ex))
         {
-            // The statement failed whole, so nothing was written: make the weeks and run it again.
-            // Partitions are normally made ahead of time by the silos' maintenance.
-            foreach (var week in received.Select(r => r.Date).Distinct()) await EnsurePartitionAsync(week, cancellationToken);
-            return await ExecuteAsync(command, cancellationToken);
+            // Partitions are normally made ahead of time by the silos' maintenance. Inside a transaction
+            // the failed statement has aborted it: the caller's savepoint handling sees that as a failure
+            // of the piece, so only an autocommit statement is retried here.
+            if (command.Transaction is not null) throw new InvalidOperationException("A week's partition is missing inside a transaction.", ex);
+            foreach (var week in events.Select(e => e.ReceivedAt.UtcDateTime.Date).Distinct()) await EnsurePartitionAsync(week, cancellationToken);
+            return await ReadResultAsync(command, cancellationToken);
         }
     }
 
@@ -144,13 +278,11 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource)
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private static async Task<Result> ExecuteAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<(bool HeadMatched, HashSet<long> Inserted)> ReadResultAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var fenced = reader.GetInt32(0) == 1;
-        var inserted = reader.GetFieldValue<long[]>(1);
-        return new Result(fenced, [.. inserted]);
+        return (reader.GetInt32(0) == 1, [.. reader.GetFieldValue<long[]>(1)]);
     }
 
     internal static string? StatusText(EventStatus? status) => status switch

@@ -29,6 +29,7 @@ public static class CentralLoggerApi
         ["duration_ms"] = "execution_time_seconds",
         ["environment"] = "environment",
         ["properties"] = "payload",
+        ["properties.ticket_id"] = "ticket_id",
         ["status"] = "status",
     };
 
@@ -71,6 +72,7 @@ public static class CentralLoggerApi
             var record = services.Ingestion.Validate(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, draft, receivedAt, errors);
             if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
             var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, [record]))[0];
+            if (outcome.Refused is { } refusal) return Problems.Validation([EventIngestion.Refusal(refusal)]);
             return TypedResults.Created($"/api/v1/logs/{outcome.Id}", new CentralLogCreated(outcome.Id, outcome.ReceivedAt));
         }
     }
@@ -107,6 +109,10 @@ public static class CentralLoggerApi
             }
             if (errors.Count > 0) return Problems.Validation(errors);
             var outcomes = await services.Ingestion.AppendAsync(tenantId, IngestSurface.CentralLogger, [.. records]);
+            // PostgreSQL refusing a log that kept every rule checked above is the one case where the batch
+            // is not all or none: the others are stored, and the answer names the refused ones alone.
+            var refusals = outcomes.Select((o, i) => o.Refused is { } r ? new FieldError($"logs[{i}].event", r) : null).OfType<FieldError>().ToList();
+            if (refusals.Count > 0) return Problems.Validation(refusals);
             return TypedResults.Created("/api/v1/logs", new CentralLogBatchCreated([.. outcomes.Select(o => o.Id)], outcomes.Length));
         }
     }

@@ -33,9 +33,13 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
     {
         var record = Validate(tenantId, surface, draft, receivedAt, shapeErrors);
         if (record is null) return (null, shapeErrors);
-        var outcomes = await AppendAsync(tenantId, surface, [record]);
-        return (outcomes[0], shapeErrors);
+        var outcome = (await AppendAsync(tenantId, surface, [record]))[0];
+        if (outcome.Refused is { } refusal) return (null, [Refusal(refusal)]);
+        return (outcome, shapeErrors);
     }
+
+    /// <summary>The error that tells a client PostgreSQL refused its event, though it kept every rule checked here.</summary>
+    public static FieldError Refusal(string reason) => new("event", reason);
 
     /// <summary>
     /// A batch: the valid events are stored even when others are rejected; one result per item, in order.
@@ -66,12 +70,17 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
             for (var k = 0; k < outcomes.Length; k++)
             {
                 var outcome = outcomes[k];
+                if (outcome.Refused is { } refusal)
+                {
+                    results[validIndex[k]] = new BatchItemResult(validIndex[k], outcome.Id, "rejected", [Refusal(refusal)]);
+                    continue;
+                }
                 if (outcome.Duplicate) duplicates++;
                 else accepted++;
                 results[validIndex[k]] = new BatchItemResult(validIndex[k], outcome.Id, outcome.Duplicate ? "duplicate" : "accepted", []);
             }
         }
-        return new BatchResponse(accepted, duplicates, items.Count - valid.Count, results!);
+        return new BatchResponse(accepted, duplicates, items.Count - accepted - duplicates, results!);
     }
 
     private void Take(string tenantId, int events)
@@ -89,21 +98,35 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
 
     private void Count(string tenantId, string surface, AppendOutcome[] outcomes)
     {
-        var duplicates = 0;
-        foreach (var outcome in outcomes) if (outcome.Duplicate) duplicates++;
-        metrics.Accepted(tenantId, surface, outcomes.Length - duplicates);
+        int duplicates = 0, refused = 0;
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Refused is not null) refused++;
+            else if (outcome.Duplicate) duplicates++;
+        }
+        metrics.Accepted(tenantId, surface, outcomes.Length - duplicates - refused);
         metrics.Duplicates(tenantId, surface, duplicates);
+        for (var i = 0; i < refused; i++) metrics.Rejected(tenantId, surface, StorageReason);
     }
+
+    /// <summary>The rejection reason of an event that kept every rule but that PostgreSQL refused.</summary>
+    public const string StorageReason = "storage";
+
+    /// <summary>The reasons a rejection is counted under: the event's own fields, so that a tag never takes a client's words.</summary>
+    private static readonly HashSet<string> Reasons = [.. EventJsonReader.Fields, "event", StorageReason];
 
     /// <summary>
     /// Counts a rejected event once, under the first field that broke a rule, without the item's
-    /// position or the property's path, so that the tag has few values.
+    /// position or the property's path; a field that is not one of the event's own (an unknown name a
+    /// client chose, a compatible surface's name) is counted as "other", so that the tag has a fixed
+    /// set of values however many names clients send.
     /// </summary>
     private void CountRejected(string tenantId, string surface, List<FieldError> errors)
     {
         var field = errors.Count > 0 ? errors[0].Field : "event";
-        var leaf = field[(field.LastIndexOf('.') + 1)..];
-        var bracket = leaf.IndexOf('[', StringComparison.Ordinal);
-        metrics.Rejected(tenantId, surface, bracket > 0 ? leaf[..bracket] : leaf.Length > 0 ? leaf : "event");
+        var dot = field.IndexOf('.', StringComparison.Ordinal);
+        // "properties.ticket_id" counts under properties, "logs[3].category" under its leaf.
+        var name = field.Contains('[', StringComparison.Ordinal) ? field[(field.LastIndexOf('.') + 1)..] : dot > 0 ? field[..dot] : field;
+        metrics.Rejected(tenantId, surface, Reasons.Contains(name) ? name : "other");
     }
 }

@@ -17,6 +17,15 @@ public sealed partial class EventValidator(TimeProvider clock)
     public const int MaxSessionIdLength = 256;
     public const int MaxEnvironmentLength = 64;
     public const int MaxPropertiesBytes = 32 * 1024;
+
+    /// <summary>Longest duration taken: 30 days. Bounded so that sums of a window's durations stay finite and exact enough.</summary>
+    public const double MaxDurationMs = 30 * 24 * 3600 * 1000.0;
+
+    /// <summary>
+    /// Longest text of <c>properties.ticket_id</c>: the central logger's ticket filter has a btree index on it,
+    /// whose rows PostgreSQL caps at about 2.7 kB (256 characters are at most 1 kB in UTF-8).
+    /// </summary>
+    public const int MaxTicketIdLength = 256;
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromHours(24);
 
     /// <summary>The current time as the store keeps it (microseconds): an event's receipt time.</summary>
@@ -58,9 +67,9 @@ public sealed partial class EventValidator(TimeProvider clock)
             else if (timestamp - receivedAt > MaxFutureSkew) errors.Add(new FieldError("timestamp", "must not be more than 24 hours in the future"));
         }
 
-        if (draft.DurationMs is { } duration && (!double.IsFinite(duration) || duration < 0))
+        if (draft.DurationMs is { } duration && (!double.IsFinite(duration) || duration < 0 || duration > MaxDurationMs))
         {
-            errors.Add(new FieldError("duration_ms", "must be a finite number of at least 0"));
+            errors.Add(new FieldError("duration_ms", $"must be a number from 0 to {MaxDurationMs:0} (30 days)"));
         }
 
         var properties = draft.PropertiesJson ?? "{}";
@@ -101,6 +110,12 @@ public sealed partial class EventValidator(TimeProvider clock)
     private static void CheckLength(string? text, string field, int min, int max, List<FieldError> errors)
     {
         if (text is null) return;
+        // Every surface comes here, also those whose strings never passed a JSON reader (gRPC).
+        if (!TextRules.IsWellFormed(text))
+        {
+            errors.Add(new FieldError(field, "must not contain NUL characters or unpaired surrogates"));
+            return;
+        }
         var length = TextRules.Length(text);
         if (length < min || length > max) errors.Add(new FieldError(field, min == 0 ? $"must be at most {max} characters" : $"must be {min} to {max} characters"));
     }
@@ -113,10 +128,24 @@ public sealed partial class EventValidator(TimeProvider clock)
             return;
         }
         using var document = JsonDocument.Parse(json);
-        if (!IsStorable(document.RootElement)) errors.Add(new FieldError("properties", "must not contain NUL characters or unpaired surrogates"));
+        var root = document.RootElement;
+        if (!IsStorable(root))
+        {
+            errors.Add(new FieldError("properties", "must not contain NUL characters or unpaired surrogates, and its numbers must be finite doubles (at most 1.8e308, at least 1e-340 apart from 0)"));
+            return;
+        }
+        if (root.TryGetProperty("ticket_id", out var ticket) && TicketLength(ticket) > MaxTicketIdLength)
+        {
+            errors.Add(new FieldError("properties.ticket_id", $"must be at most {MaxTicketIdLength} characters"));
+        }
     }
 
-    /// <summary>Whether PostgreSQL's jsonb takes every name and string in the value.</summary>
+    /// <summary>The length of <c>properties ->> 'ticket_id'</c>, which is indexed; PostgreSQL writes a non-string value as JSON text with spaces added.</summary>
+    private static int TicketLength(JsonElement ticket) => ticket.ValueKind == JsonValueKind.String
+        ? TextRules.Length(ticket.GetString()!)
+        : ticket.GetRawText().Length * 2;
+
+    /// <summary>Whether PostgreSQL's jsonb takes every name, string and number in the value.</summary>
     private static bool IsStorable(JsonElement element)
     {
         switch (element.ValueKind)
@@ -144,6 +173,8 @@ public sealed partial class EventValidator(TimeProvider clock)
                 return true;
             case JsonValueKind.String:
                 return EventJsonReader.TryGetString(element, out _);
+            case JsonValueKind.Number:
+                return JsonNumberRules.IsStorable(element);
             default:
                 return true;
         }

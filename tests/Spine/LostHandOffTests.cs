@@ -39,7 +39,7 @@ public sealed class LostHandOffTests(ClusterFixture fixture)
         var orphans = Enumerable.Range(0, 10).Select(i => new EventRecord(
             Guid.NewGuid(), "orphan", EventStatus.Failure, users[i % 2], null, null, now, now, 5, "{}")).ToList();
         var written = await new EventBatchWriter(Cluster.Database).AppendAsync(tenantId, head, orphans);
-        Assert.True(written.Fenced);
+        Assert.True(written.HeadMatched);
         Assert.NotNull(await comparison.TenantDiffersAsync(tenantId));
 
         // The live log activation is now stale: its next commit is fenced off, stores nothing, and it steps down.
