@@ -17,7 +17,9 @@ public static class CompatJson
 
         public PropertiesBuilder Add(string name, JsonElement? value)
         {
-            if (value is { } v && v.ValueKind != JsonValueKind.Undefined) _fields.Add((name, w => v.WriteTo(w)));
+            // Copied as sent, escapes and all: re-encoding would throw on a lone surrogate escape before the
+            // validator could refuse it with a 422, and the validator reads this text as the client wrote it.
+            if (value is { } v && v.ValueKind != JsonValueKind.Undefined) _fields.Add((name, w => w.WriteRawValue(v.GetRawText())));
             return this;
         }
 

@@ -32,12 +32,13 @@ public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper 
 
     private static readonly Gen<string> Scalar = Gen.OneOf(
         Text,
-        Gen.OneOf("null", "true", "false", "0", "-0", "-1", "1e308", "1e400", "-1e400", "0.000001", "12345678901234567890", "NaN", "Infinity", "[]", "{}", "[[[[]]]]"),
+        Gen.OneOf("null", "true", "false", "0", "-0", "-1", "1e308", "1e400", "-1e400", "0.000001", "12345678901234567890", "NaN", "Infinity", "[]", "{}", "[[[[]]]]",
+            "1e999999", "-1e-999999", "0e-99999", "1e-400", "5e-324", "1.7e308", "2592000001"),
         Gen.Double.Select(d => double.IsFinite(d) ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "0"));
 
     private static readonly Gen<string> FieldName = Gen.OneOf(
         "id", "type", "status", "user_id", "session_id", "environment", "timestamp", "duration_ms", "properties",
-        "Type", "TYPE", "type ", "typ\\u0065", "extra", "__proto__", "", "\\u0000", "\\ud800", "events");
+        "Type", "TYPE", "type ", "typ\\u0065", "extra", "__proto__", "", "\\u0000", "\\ud800", "events", "ticket_id");
 
     private static Gen<string> Value(int depth) => depth <= 0
         ? Scalar
@@ -138,7 +139,7 @@ public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper 
                 AND (user_id IS NULL OR char_length(user_id) BETWEEN 1 AND 256)
                 AND (session_id IS NULL OR char_length(session_id) <= 256)
                 AND (environment IS NULL OR char_length(environment) <= 64)
-                AND (duration_ms IS NULL OR (duration_ms >= 0 AND duration_ms < 'Infinity'::float8))
+                AND (duration_ms IS NULL OR (duration_ms >= 0 AND duration_ms <= 2592000000))
                 AND jsonb_typeof(properties) = 'object'
                 AND octet_length(properties::text) <= 32768 * 2
                 AND occurred_at <= received_at + interval '24 hours')
