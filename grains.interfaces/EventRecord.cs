@@ -29,12 +29,17 @@ public sealed record EventRecord(
 /// <summary>What the log answers for one appended event.</summary>
 /// <param name="ReceivedAt">When the stored copy was received: the original's time for a duplicate.</param>
 /// <param name="Refused">
-/// Why PostgreSQL refused to store this event (a data error of its own, such as a value out of range):
-/// it was not stored, and a retry of the same event is refused again. Null when it was stored.
+/// Why the log refused to store this event though it kept the gateway's rules: PostgreSQL refused its
+/// values, or its type would pass the tenant's cap on distinct types. It was not stored, and a retry of
+/// the same event is refused again. Null when it was stored.
 /// </param>
 [GenerateSerializer, Immutable, Alias("telemetry.append-outcome")]
 public readonly record struct AppendOutcome(
     [property: Id(0)] Guid Id,
     [property: Id(1)] DateTimeOffset ReceivedAt,
     [property: Id(2)] bool Duplicate,
-    [property: Id(3)] string? Refused = null);
+    [property: Id(3)] EventRefusal? Refused = null);
+
+/// <summary>The field of an event that the log refused, and why: answered to the client as a 422 for that event alone.</summary>
+[GenerateSerializer, Immutable, Alias("telemetry.event-refusal")]
+public sealed record EventRefusal([property: Id(0)] string Field, [property: Id(1)] string Reason);

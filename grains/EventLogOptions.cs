@@ -5,6 +5,13 @@ public sealed class EventLogOptions
 {
     public const string Section = "EventLog";
 
+    /// <summary>
+    /// Most distinct event types a tenant may have, ever (default 10,000): every type is a category that
+    /// the metrics grains keep in memory for every bucket, so a client that puts an id in the type would
+    /// otherwise grow them without bound. Events of a new type past the cap are refused (422 on type).
+    /// </summary>
+    public int MaxTypes { get; set; } = 10_000;
+
     /// <summary>Most events in one group commit.</summary>
     public int MaxCommitEvents { get; set; } = 5000;
 

@@ -29,6 +29,7 @@ public sealed partial class TenantEventLogGrain(
     private Task? _committing;
     private MetricsDispatcher _dispatcher = null!;
     private long _head;
+    private HashSet<string> _types = [];
     private DateTimeOffset _cursorSavedAt;
 
     private string TenantId => this.GetPrimaryKeyString();
@@ -37,6 +38,7 @@ public sealed partial class TenantEventLogGrain(
     {
         _head = await log.ReadHeadAsync(TenantId, cancellationToken)
             ?? throw new ArgumentException($"There is no tenant '{TenantId}'.");
+        _types = await log.ReadTypesAsync(TenantId, cancellationToken);
         _dispatcher = new MetricsDispatcher(TenantId, GrainFactory, log, _options, logger);
         _dispatcher.Start(Math.Min(cursor.State.DispatchedSeq, _head), _head);
         _cursorSavedAt = clock.GetUtcNow();
@@ -92,14 +94,33 @@ public sealed partial class TenantEventLogGrain(
     private async Task CommitAsync(List<PendingAppend> batch)
     {
         // Within a batch the first copy of an id is the one written; later copies are its duplicates.
+        // An event whose type would pass the tenant's cap is not written at all.
         var unique = new List<EventRecord>();
         var firstIndex = new Dictionary<Guid, int>();
+        var overCap = new Dictionary<Guid, EventRefusal>();
+        var newTypes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var append in batch)
         {
             foreach (var e in append.Events)
             {
-                if (firstIndex.TryAdd(e.Id, unique.Count)) unique.Add(e);
+                if (firstIndex.ContainsKey(e.Id) || overCap.ContainsKey(e.Id)) continue;
+                if (!_types.Contains(e.Type) && !newTypes.Contains(e.Type))
+                {
+                    if (_types.Count + newTypes.Count >= _options.MaxTypes)
+                    {
+                        overCap[e.Id] = new EventRefusal("type", $"is a new type, and the tenant has {_options.MaxTypes} distinct types, the most it may have: use one of them and put what varies in properties");
+                        continue;
+                    }
+                    newTypes.Add(e.Type);
+                }
+                firstIndex[e.Id] = unique.Count;
+                unique.Add(e);
             }
+        }
+        if (unique.Count == 0)
+        {
+            foreach (var append in batch) append.Outcome.TrySetResult([.. append.Events.Select(e => new AppendOutcome(e.Id, e.ReceivedAt, false, overCap[e.Id]))]);
+            return;
         }
 
         var expected = _head;
@@ -138,6 +159,10 @@ public sealed partial class TenantEventLogGrain(
         if (result.Refused.Count > 0) LogRefused(TenantId, result.Refused.Count, result.Refused.First().Value);
 
         _head = expected + result.Advanced;
+        if (newTypes.Count > 0)
+        {
+            for (var i = 0; i < unique.Count; i++) if (seqs[i] > 0) _types.Add(unique[i].Type);
+        }
         var stored = new List<EventLogReader.LoggedEvent>(inserted.Count);
         for (var i = 0; i < unique.Count; i++)
         {
@@ -152,10 +177,15 @@ public sealed partial class TenantEventLogGrain(
             for (var i = 0; i < outcomes.Length; i++)
             {
                 var e = append.Events[i];
+                if (overCap.TryGetValue(e.Id, out var capped))
+                {
+                    outcomes[i] = new AppendOutcome(e.Id, e.ReceivedAt, Duplicate: false, Refused: capped);
+                    continue;
+                }
                 var first = firstIndex[e.Id];
                 if (result.Refused.TryGetValue(first, out var refusal))
                 {
-                    outcomes[i] = new AppendOutcome(e.Id, e.ReceivedAt, Duplicate: false, Refused: refusal);
+                    outcomes[i] = new AppendOutcome(e.Id, e.ReceivedAt, Duplicate: false, Refused: new EventRefusal("event", refusal));
                     continue;
                 }
                 var isStored = inserted.Contains(seqs[first]);

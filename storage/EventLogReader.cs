@@ -28,6 +28,11 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         SELECT event_id, received_at FROM event_ids WHERE tenant_id = @tenant AND event_id = ANY(@ids)
         """;
 
+    /// <summary>Every type the tenant ever stored: one all-time rollup row each.</summary>
+    internal const string TypesSql = """
+        SELECT type FROM tenant_rollups WHERE tenant_id = @tenant AND granularity = 0
+        """;
+
     internal const string SeqsInRangeSql = """
         SELECT seq FROM events WHERE tenant_id = @tenant AND seq > @after AND seq <= @up_to
         """;
@@ -115,6 +120,17 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) seqs.Add(reader.GetInt64(0));
         return seqs;
+    }
+
+    /// <summary>The distinct types of the tenant's stored events.</summary>
+    public async Task<HashSet<string>> ReadTypesAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(TypesSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        var types = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) types.Add(reader.GetString(0));
+        return types;
     }
 
     private static CountedEvent ReadCounted(NpgsqlDataReader reader) => new(

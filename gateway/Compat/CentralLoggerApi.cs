@@ -72,7 +72,7 @@ public static class CentralLoggerApi
             var record = services.Ingestion.Validate(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, draft, receivedAt, errors);
             if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
             var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, [record]))[0];
-            if (outcome.Refused is { } refusal) return Problems.Validation([EventIngestion.Refusal(refusal)]);
+            if (outcome.Refused is { } refusal) return Problems.Validation(CompatJson.Rename([EventIngestion.Refusal(refusal)], Names));
             return TypedResults.Created($"/api/v1/logs/{outcome.Id}", new CentralLogCreated(outcome.Id, outcome.ReceivedAt));
         }
     }
@@ -111,7 +111,7 @@ public static class CentralLoggerApi
             var outcomes = await services.Ingestion.AppendAsync(tenantId, IngestSurface.CentralLogger, [.. records]);
             // PostgreSQL refusing a log that kept every rule checked above is the one case where the batch
             // is not all or none: the others are stored, and the answer names the refused ones alone.
-            var refusals = outcomes.Select((o, i) => o.Refused is { } r ? new FieldError($"logs[{i}].event", r) : null).OfType<FieldError>().ToList();
+            var refusals = outcomes.SelectMany((o, i) => o.Refused is { } r ? CompatJson.Rename([EventIngestion.Refusal(r)], Names, $"logs[{i}].") : []).ToList();
             if (refusals.Count > 0) return Problems.Validation(refusals);
             return TypedResults.Created("/api/v1/logs", new CentralLogBatchCreated([.. outcomes.Select(o => o.Id)], outcomes.Length));
         }

@@ -38,8 +38,8 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
         return (outcome, shapeErrors);
     }
 
-    /// <summary>The error that tells a client PostgreSQL refused its event, though it kept every rule checked here.</summary>
-    public static FieldError Refusal(string reason) => new("event", reason);
+    /// <summary>The error that tells a client the log refused its event, though it kept every rule checked here.</summary>
+    public static FieldError Refusal(EventRefusal refusal) => new(refusal.Field, refusal.Reason);
 
     /// <summary>
     /// A batch: the valid events are stored even when others are rejected; one result per item, in order.
@@ -106,7 +106,10 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
         }
         metrics.Accepted(tenantId, surface, outcomes.Length - duplicates - refused);
         metrics.Duplicates(tenantId, surface, duplicates);
-        for (var i = 0; i < refused; i++) metrics.Rejected(tenantId, surface, StorageReason);
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Refused is { } refusal) metrics.Rejected(tenantId, surface, refusal.Field == "event" ? StorageReason : refusal.Field);
+        }
     }
 
     /// <summary>The rejection reason of an event that kept every rule but that PostgreSQL refused.</summary>

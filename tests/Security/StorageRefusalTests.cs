@@ -59,9 +59,11 @@ public sealed class StorageRefusalTests(ClusterFixture fixture)
                 Assert.Equal(sent[i].Record.Id, outcomes[i].Id);
                 if (sent[i].Bad)
                 {
-                    Assert.NotNull(outcomes[i].Refused);
-                    Assert.StartsWith("cannot be stored", outcomes[i].Refused, StringComparison.Ordinal);
-                    Assert.DoesNotContain("events", outcomes[i].Refused!, StringComparison.Ordinal); // no table or index names
+                    var refusal = outcomes[i].Refused;
+                    Assert.NotNull(refusal);
+                    Assert.Equal("event", refusal.Field);
+                    Assert.StartsWith("cannot be stored", refusal.Reason, StringComparison.Ordinal);
+                    Assert.DoesNotContain("events", refusal.Reason, StringComparison.Ordinal); // no table or index names
                 }
                 else
                 {
