@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Ingest;
 
 namespace Telemetry.Gateway.Compat;
@@ -37,7 +38,7 @@ public static class TutorLoggerApi
     }
 
     public static async Task<Results<Created<TutorLoggerCreated>, ProblemHttpResult>> IngestAsync(
-        HttpRequest request, [AsParameters] EventsApi.IngestServices services, IOptions<AnonymousTenantOptions> anonymous, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] EventsApi.IngestServices services, IOptions<AnonymousTenantOptions> anonymous, KeylessClientLimiter keylessClients, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
         var user = request.HttpContext.User;
@@ -53,6 +54,7 @@ public static class TutorLoggerApi
         }
         else if (anonymous.Value.TenantId is { Length: > 0 } keyless)
         {
+            keylessClients.Take(request.HttpContext);
             tenantId = keyless;
         }
         else

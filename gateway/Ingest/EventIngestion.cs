@@ -22,7 +22,7 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
     /// <summary>Appends records already validated, within the tenant's rate limit.</summary>
     public async Task<AppendOutcome[]> AppendAsync(string tenantId, string surface, EventRecord[] records)
     {
-        Take(tenantId, records.Length);
+        await TakeAsync(tenantId, records.Length);
         var outcomes = await cluster.GetGrain<ITenantEventLogGrain>(tenantId).AppendAsync(records);
         Count(tenantId, surface, outcomes);
         return outcomes;
@@ -83,11 +83,11 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
         return new BatchResponse(accepted, duplicates, items.Count - accepted - duplicates, results!);
     }
 
-    private void Take(string tenantId, int events)
+    private async ValueTask TakeAsync(string tenantId, int events)
     {
         try
         {
-            limiter.Take(tenantId, events);
+            await limiter.TakeAsync(tenantId, events);
         }
         catch (Limits.TenantRateLimitedException)
         {
