@@ -75,6 +75,7 @@ public static class Extensions
         services.Configure<ApiKeyOptions>(configuration.GetSection(ApiKeyOptions.Section));
         services.AddSingleton<ApiKeyResolver>();
         services.AddSingleton<EventValidator>();
+        services.AddSingleton<TenantLogAppender>();
         services.AddSingleton<EventIngestion>();
         services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
         services.AddSingleton<TenantRateLimiter>();

@@ -53,6 +53,7 @@ public sealed partial class TenantEventLogGrain(
     public async Task<AppendOutcome[]> AppendAsync(EventRecord[] events)
     {
         if (events.Length == 0) return [];
+        metrics.Appended(TenantId);
         if (_pendingEvents + events.Length > _options.MaxPendingEvents)
         {
             throw new StorageUnavailableException("The event log is behind; retry shortly.");

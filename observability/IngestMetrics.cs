@@ -16,6 +16,7 @@ public sealed class IngestMetrics
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _limited;
     private readonly Counter<long> _committed;
+    private readonly Counter<long> _appends;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _commitLatency;
     private readonly UpDownCounter<long> _pending;
@@ -28,6 +29,7 @@ public sealed class IngestMetrics
         _rejected = meter.CreateCounter<long>("telemetry.events.rejected", "{event}", "Events refused for breaking a rule, by tenant, surface and field.");
         _limited = meter.CreateCounter<long>("telemetry.events.rate_limited", "{event}", "Events refused because their tenant was over its rate limit.");
         _committed = meter.CreateCounter<long>("telemetry.log.committed", "{event}", "Events an event log committed to PostgreSQL, by tenant.");
+        _appends = meter.CreateCounter<long>("telemetry.log.appends", "{call}", "Calls to an event log's append (a gateway coalesces its requests' events into them), by tenant.");
         _batchSize = meter.CreateHistogram<int>("telemetry.log.batch_size", "{event}", "Events in one group commit.");
         _commitLatency = meter.CreateHistogram<double>("telemetry.log.commit_duration", "ms", "Time of one group commit's statement.");
         _pending = meter.CreateUpDownCounter<long>("telemetry.log.pending", "{event}", "Events waiting for a group commit, all logs of this silo together.");
@@ -50,6 +52,8 @@ public sealed class IngestMetrics
     }
 
     public void Pending(int delta) => _pending.Add(delta);
+
+    public void Appended(string tenant) => _appends.Add(1, new KeyValuePair<string, object?>("tenant", tenant));
 
     private static void Add(Counter<long> counter, int count, string tenant, string surface)
     {

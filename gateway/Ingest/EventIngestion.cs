@@ -7,7 +7,7 @@ namespace Telemetry.Gateway.Ingest;
 /// Validates drafts and appends the valid ones to the tenant's event log: the path every ingest
 /// surface (native and compatible) takes, so that they all keep the same rules and answers.
 /// </summary>
-public sealed class EventIngestion(IClusterClient cluster, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics)
+public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics)
 {
     public DateTimeOffset Now() => validator.Now();
 
@@ -23,7 +23,7 @@ public sealed class EventIngestion(IClusterClient cluster, EventValidator valida
     public async Task<AppendOutcome[]> AppendAsync(string tenantId, string surface, EventRecord[] records)
     {
         await TakeAsync(tenantId, records.Length);
-        var outcomes = await cluster.GetGrain<ITenantEventLogGrain>(tenantId).AppendAsync(records);
+        var outcomes = await log.AppendAsync(tenantId, records);
         Count(tenantId, surface, outcomes);
         return outcomes;
     }

@@ -13,4 +13,13 @@ public sealed class IngestOptions
 
     /// <summary>Deepest JSON nesting a body may have (default 64).</summary>
     public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>
+    /// Grain calls per tenant that one gateway keeps in flight to the tenant's event log (default 2; 0 sends
+    /// every request's events in a call of its own). Appends that arrive meanwhile wait and go together.
+    /// </summary>
+    public int AppendCallsInFlight { get; set; } = 2;
+
+    /// <summary>Most events that one coalesced call to a tenant's log carries (default 2000).</summary>
+    public int MaxCoalescedEvents { get; set; } = 2000;
 }
