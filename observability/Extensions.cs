@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,14 +70,24 @@ public static class Extensions
     /// <summary>
     /// The Prometheus scrape endpoint at <c>/metrics</c>, only for connections that arrived on
     /// <paramref name="metricsPort"/> (its series name tenants, which a public port must not show),
-    /// and the log of slow requests.
+    /// and the log of slow requests. Unless <paramref name="sharedPort"/> (the silo's HTTP port, which
+    /// also has the probes and the dashboard), that port is Prometheus' alone: any other path is 404 there.
     /// </summary>
-    public static WebApplication MapTelemetryObservability(this WebApplication app, int metricsPort)
+    public static WebApplication MapTelemetryObservability(this WebApplication app, int metricsPort, bool sharedPort = false)
     {
         // Without the policy RequireLocalPort would keep nothing apart: fail at start-up, not open.
         if (!app.Services.GetServices<MatcherPolicy>().OfType<LocalPortMatcherPolicy>().Any())
         {
             throw new InvalidOperationException("AddTelemetryObservability registers the local-port routing policy that /metrics needs; call it first.");
+        }
+        if (!sharedPort)
+        {
+            app.Use((context, next) =>
+            {
+                if (context.Connection.LocalPort != metricsPort || context.Request.Path == "/metrics") return next(context);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
         }
         app.UseMiddleware<SlowRequestLogger>();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().RequireLocalPort(metricsPort);

@@ -41,6 +41,19 @@ public sealed class ListenerByPortTests(ClusterFixture fixture)
         Assert.Contains("# TYPE ", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("health")]
+    [InlineData("health/live")]
+    [InlineData("v1/events")]
+    [InlineData("dashboard")]
+    [InlineData("metrics/")]
+    public async Task The_metrics_port_answers_nothing_but_the_scrape(string path)
+    {
+        using var client = new HttpClient();
+        using var response = await client.GetAsync(new Uri(Gateway.MetricsAddress, path));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
     [Fact]
     public async Task The_grpc_service_answers_on_its_port_and_not_on_the_public_one_with_its_port_in_the_authority()
     {
