@@ -33,7 +33,7 @@ public static partial class SiloHealthApi
             await command.ExecuteScalarAsync(timeout.Token);
             databaseCheck = "ok";
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
             LogDatabaseFailed(logs.CreateLogger(typeof(SiloHealthApi).FullName!), ex);
             databaseCheck = "PostgreSQL does not answer";

@@ -31,7 +31,7 @@ public static partial class HealthCompatApi
             await command.ExecuteScalarAsync(timeout.Token);
             return TypedResults.Ok(new DatabaseHealth("healthy", "connected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), null));
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
             // No key guards this probe: the driver's message (the server's address) goes to the log only.
             LogDatabaseFailed(logs.CreateLogger(typeof(HealthCompatApi).FullName!), ex);
