@@ -143,7 +143,7 @@ public static class Extensions
         app.MapEventCollectorApi();
         app.MapHealthCompatApi();
         app.MapDashboard();
-        app.MapGrpcService<EventCollectorGrpcService>().RequireHost($"*:{app.Configuration.GetValue("TELEMETRY_GRPC_PORT", 50051)}");
+        app.MapGrpcService<EventCollectorGrpcService>().RequireLocalPort(app.Configuration.GetValue("TELEMETRY_GRPC_PORT", 50051));
         app.MapMetricsApi();
         return app;
     }

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,6 +27,7 @@ public static class Extensions
         var options = configuration.GetSection(ObservabilityOptions.Section).Get<ObservabilityOptions>() ?? new ObservabilityOptions();
         builder.Services.Configure<ObservabilityOptions>(configuration.GetSection(ObservabilityOptions.Section));
         builder.Services.TryAddSingleton<IngestMetrics>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         if (options.JsonLogs)
@@ -65,14 +68,29 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The Prometheus scrape endpoint at <c>/metrics</c>, only on <paramref name="metricsPort"/> when one
-    /// is given (its series name tenants, which a public port must not show), and the log of slow requests.
+    /// The Prometheus scrape endpoint at <c>/metrics</c>, only for connections that arrived on
+    /// <paramref name="metricsPort"/> (its series name tenants, which a public port must not show),
+    /// and the log of slow requests. Unless <paramref name="sharedPort"/> (the silo's HTTP port, which
+    /// also has the probes and the dashboard), that port is Prometheus' alone: any other path is 404 there.
     /// </summary>
-    public static WebApplication MapTelemetryObservability(this WebApplication app, int? metricsPort = null)
+    public static WebApplication MapTelemetryObservability(this WebApplication app, int metricsPort, bool sharedPort = false)
     {
+        // Without the policy RequireLocalPort would keep nothing apart: fail at start-up, not open.
+        if (!app.Services.GetServices<MatcherPolicy>().OfType<LocalPortMatcherPolicy>().Any())
+        {
+            throw new InvalidOperationException("AddTelemetryObservability registers the local-port routing policy that /metrics needs; call it first.");
+        }
+        if (!sharedPort)
+        {
+            app.Use((context, next) =>
+            {
+                if (context.Connection.LocalPort != metricsPort || context.Request.Path == "/metrics") return next(context);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        }
         app.UseMiddleware<SlowRequestLogger>();
-        var scrape = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        if (metricsPort is { } port) scrape.RequireHost($"*:{port}");
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous().RequireLocalPort(metricsPort);
         return app;
     }
 }

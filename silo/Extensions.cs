@@ -59,10 +59,13 @@ public static class Extensions
     /// </summary>
     public static WebApplicationBuilder AddSiloHttp(this WebApplicationBuilder builder)
     {
-        var port = builder.Configuration.GetValue("TELEMETRY_SILO_HTTP_PORT", 8081);
+        var port = HttpPort(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port));
         return builder;
     }
+
+    /// <summary>The silo's HTTP port (<c>TELEMETRY_SILO_HTTP_PORT</c>, default 8081).</summary>
+    public static int HttpPort(IConfiguration configuration) => configuration.GetValue("TELEMETRY_SILO_HTTP_PORT", 8081);
 
     /// <summary>Grain storage on PostgreSQL and everything the grains depend on.</summary>
     public static ISiloBuilder AddTelemetryGrains(this ISiloBuilder silo, IConfiguration configuration)

@@ -14,7 +14,7 @@ builder.UseOrleans(silo => silo
     .AddDashboard());
 
 var app = builder.Build();
-app.MapTelemetryObservability();
+app.MapTelemetryObservability(Telemetry.Silo.Extensions.HttpPort(app.Configuration), sharedPort: true);
 app.MapSiloHealthApi();
 app.MapOrleansDashboard("/orleans");
 await app.RunAsync();

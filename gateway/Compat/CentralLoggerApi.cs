@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Query;
 using Telemetry.Grains;
 using Telemetry.Storage;
 
@@ -136,9 +137,13 @@ public static class CentralLoggerApi
         var pageSize = WholeNumber(query.PageSize, "page_size", 50, 1, 1000, errors);
         var from = Date(query.StartDate, "start_date", endOfDay: false, errors);
         var to = Date(query.EndDate, "end_date", endOfDay: true, errors);
+        var category = QueryText.Filter(query.Category, "category", EventValidator.MaxTypeLength, errors);
+        var environment = QueryText.Filter(query.Environment, "environment", EventValidator.MaxEnvironmentLength, errors);
+        var ticketId = QueryText.Filter(query.TicketId, "ticket_id", QueryText.MaxPropertyFilterLength, errors);
+        var status = QueryText.Filter(query.Status, "status", QueryText.MaxPropertyFilterLength, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var filter = new EventFilter(Type: Empty(query.Category), Environment: Empty(query.Environment), From: from, To: to, TicketId: Empty(query.TicketId), StatusText: Empty(query.Status));
+        var filter = new EventFilter(Type: category, Environment: environment, From: from, To: to, TicketId: ticketId, StatusText: status);
         var tenant = http.User.TenantId();
         var (found, total) = await events.PageAsync(tenant, filter, (page - 1) * pageSize, pageSize, cancellationToken);
         return TypedResults.Ok(new CentralLogPage(
@@ -210,8 +215,6 @@ public static class CentralLoggerApi
 
     private static double Seconds(in MetricsTotals t) => t.AverageDurationMs is { } ms ? Math.Round(ms / 1000, 2) : 0;
 
-    private static string? Empty(string? text) => string.IsNullOrEmpty(text) ? null : text;
-
     private static int WholeNumber(string? text, string field, int fallback, int min, int max, List<FieldError> errors)
     {
         if (string.IsNullOrEmpty(text)) return fallback;
@@ -220,16 +223,25 @@ public static class CentralLoggerApi
         return fallback;
     }
 
-    /// <summary>A date (the whole day, inclusive) or a date-time; the end of a range becomes exclusive.</summary>
+    /// <summary>
+    /// A date (the whole day, inclusive) or a date-time; the end of a range becomes exclusive. An end
+    /// on the calendar's last day or microsecond has no exclusive end after it: it bounds nothing (null).
+    /// </summary>
     private static DateTimeOffset? Date(string? text, string field, bool endOfDay, List<FieldError> errors)
     {
         if (string.IsNullOrEmpty(text)) return null;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
             var start = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return endOfDay ? start.AddDays(1) : start;
+            if (!endOfDay) return start;
+            return day == DateOnly.MaxValue ? null : start.AddDays(1);
         }
-        if (EventValidator.TryParseRfc3339(CompatJson.Timestamp(text)!, out var instant)) return endOfDay ? instant.AddTicks(10) : instant;
+        if (EventValidator.TryParseRfc3339(CompatJson.Timestamp(text)!, out var instant))
+        {
+            if (!endOfDay) return instant;
+            // The store keeps microseconds: the exclusive end is the next one, when the calendar has it.
+            return DateTimeOffset.MaxValue.UtcTicks - instant.UtcTicks < 10 ? null : instant.AddTicks(10);
+        }
         errors.Add(new FieldError(field, "must be a date (2025-12-24) or a date-time (2025-12-24T10:30:00Z)"));
         return null;
     }

@@ -6,7 +6,7 @@ using Telemetry.Gateway.Health;
 namespace Telemetry.Gateway.Compat;
 
 /// <summary>The monitoring probes the TutorMax and TRACE services offered (seeds 002 and 004), without a key.</summary>
-public static class HealthCompatApi
+public static partial class HealthCompatApi
 {
     public static IEndpointRouteBuilder MapHealthCompatApi(this IEndpointRouteBuilder routes)
     {
@@ -20,7 +20,7 @@ public static class HealthCompatApi
         return routes;
     }
 
-    public static async Task<Results<Ok<DatabaseHealth>, JsonHttpResult<DatabaseHealth>>> DatabaseAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<DatabaseHealth>, JsonHttpResult<DatabaseHealth>>> DatabaseAsync(NpgsqlDataSource database, ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -31,12 +31,17 @@ public static class HealthCompatApi
             await command.ExecuteScalarAsync(timeout.Token);
             return TypedResults.Ok(new DatabaseHealth("healthy", "connected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), null));
         }
-        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        catch (Exception ex) when (ex is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
         {
-            return TypedResults.Json(new DatabaseHealth("unhealthy", "disconnected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), ex.Message),
+            // No key guards this probe: the driver's message (the server's address) goes to the log only.
+            LogDatabaseFailed(logs.CreateLogger(typeof(HealthCompatApi).FullName!), ex);
+            return TypedResults.Json(new DatabaseHealth("unhealthy", "disconnected", Math.Round(clock.Elapsed.TotalMilliseconds, 1), HealthProbe.DatabaseDown),
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health check database failed")]
+    private static partial void LogDatabaseFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>Seed 002's database check.</summary>

@@ -5,10 +5,15 @@ namespace Telemetry.Gateway.Health;
 
 /// <summary>
 /// Whether PostgreSQL and the Orleans cluster answer, checked at most once a second however often
-/// probes ask, each check bounded by a short timeout.
+/// probes ask, each check bounded by a short timeout. A failed check says which, in a fixed phrase:
+/// probes need no key, so the exception (addresses, driver and cluster messages) goes to the log only.
 /// </summary>
-public sealed class HealthProbe(NpgsqlDataSource database, IClusterClient cluster, TimeProvider clock) : IDisposable
+public sealed partial class HealthProbe(NpgsqlDataSource database, IClusterClient cluster, TimeProvider clock, ILogger<HealthProbe> logger) : IDisposable
 {
+    public const string DatabaseDown = "PostgreSQL does not answer";
+    public const string ClusterDown = "the cluster does not answer";
+    public const string NoActiveSilo = "no active silo";
+
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(3);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -49,9 +54,10 @@ public sealed class HealthProbe(NpgsqlDataSource database, IClusterClient cluste
             await command.ExecuteScalarAsync(timeout.Token);
             return "ok";
         }
-        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return $"PostgreSQL does not answer: {ex.Message}";
+            LogCheckFailed("database", ex);
+            return DatabaseDown;
         }
     }
 
@@ -60,11 +66,15 @@ public sealed class HealthProbe(NpgsqlDataSource database, IClusterClient cluste
         try
         {
             var hosts = await cluster.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(CheckTimeout);
-            return hosts.Count > 0 ? "ok" : "no active silo";
+            return hosts.Count > 0 ? "ok" : NoActiveSilo;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return $"the cluster does not answer: {ex.Message}";
+            LogCheckFailed("cluster", ex);
+            return ClusterDown;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health check {Check} failed")]
+    private partial void LogCheckFailed(string check, Exception exception);
 }

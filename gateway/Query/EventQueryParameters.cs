@@ -48,12 +48,12 @@ public sealed record EventQueryParameters(
             else errors.Add(new FieldError("cursor", "is not a cursor this API gave out"));
         }
 
-        foreach (var (value, name, max) in new[] { (Type, "type", EventValidator.MaxTypeLength), (UserId, "user_id", EventValidator.MaxUserIdLength), (SessionId, "session_id", EventValidator.MaxSessionIdLength), (Environment, "environment", EventValidator.MaxEnvironmentLength) })
-        {
-            if (value is { Length: > 0 } && (!TextRules.IsWellFormed(value) || TextRules.Length(value) > max)) errors.Add(new FieldError(name, $"must be at most {max} characters of valid text"));
-        }
+        var type = QueryText.Filter(Type, "type", EventValidator.MaxTypeLength, errors);
+        var userId = QueryText.Filter(UserId, "user_id", EventValidator.MaxUserIdLength, errors);
+        var sessionId = QueryText.Filter(SessionId, "session_id", EventValidator.MaxSessionIdLength, errors);
+        var environment = QueryText.Filter(Environment, "environment", EventValidator.MaxEnvironmentLength, errors);
 
-        filter = new EventFilter(Empty(Type), status, Empty(UserId), Empty(SessionId), Empty(Environment), from, to);
+        filter = new EventFilter(type, status, userId, sessionId, environment, from, to);
         return errors.Count == 0;
     }
 
