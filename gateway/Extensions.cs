@@ -80,6 +80,7 @@ public static class Extensions
         services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<KeylessClientLimiter>();
+        services.AddSingleton<UserReadLimiter>();
         services.AddSingleton<HealthProbe>();
         services.Configure<TutorLoggerApi.AnonymousTenantOptions>(o => o.TenantId = configuration["TELEMETRY_ANONYMOUS_TENANT"] is { Length: > 0 } t ? t : null);
         services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));

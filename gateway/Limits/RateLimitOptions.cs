@@ -31,4 +31,10 @@ public sealed class RateLimitOptions
     /// only behind a proxy that appends it, or every client can pick its own bucket.
     /// </summary>
     public bool KeylessTrustForwardedFor { get; set; }
+
+    /// <summary>Reads of users' metrics a second per tenant on one gateway (default 200; 0 turns it off): each may activate a grain and query.</summary>
+    public int UserReadsPerSecond { get; set; } = 200;
+
+    /// <summary>Reads of users' metrics a tenant may make at once above that rate (default 400).</summary>
+    public int UserReadsBurst { get; set; } = 400;
 }

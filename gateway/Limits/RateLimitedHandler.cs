@@ -11,7 +11,7 @@ public sealed class RateLimitedHandler : IExceptionHandler
         if (exception is not TenantRateLimitedException limited) return false;
         httpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await Problems.Status(StatusCodes.Status429TooManyRequests, "events", limited.Message).ExecuteAsync(httpContext);
+        await Problems.Status(StatusCodes.Status429TooManyRequests, limited.Subject, limited.Message).ExecuteAsync(httpContext);
         return true;
     }
 }

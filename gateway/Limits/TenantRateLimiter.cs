@@ -75,8 +75,11 @@ public sealed class TenantRateLimiter(IClusterClient cluster, IOptions<RateLimit
     }
 }
 
-/// <summary>The tenant sent more events than its rate limit allows; nothing of the request was stored.</summary>
-public sealed class TenantRateLimitedException(TimeSpan retryAfter) : Exception($"The tenant's rate limit is exceeded; retry in {retryAfter.TotalSeconds:F1} s.")
+/// <summary>The tenant (or keyless client) went over a rate limit; nothing of the request was done.</summary>
+/// <param name="subject">What the limit counts, named in the problem's errors: "events" unless said.</param>
+public sealed class TenantRateLimitedException(TimeSpan retryAfter, string subject = "events") : Exception($"The tenant's rate limit is exceeded; retry in {retryAfter.TotalSeconds:F1} s.")
 {
     public TimeSpan RetryAfter { get; } = retryAfter;
+
+    public string Subject { get; } = subject;
 }

@@ -64,10 +64,11 @@ public static class MetricsApi
     }
 
     public static async Task<Results<Ok<UserMetricsResponse>, ProblemHttpResult>> GetUserMetricsAsync(
-        string userId, string? window, HttpContext http, IClusterClient cluster)
+        string userId, string? window, HttpContext http, IClusterClient cluster, Limits.UserReadLimiter limiter)
     {
         if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
         if (TextRules.Length(userId) is < 1 or > EventValidator.MaxUserIdLength || !TextRules.IsWellFormed(userId)) return UserNotFound();
+        limiter.Take(http.User.TenantId());
 
         var metrics = await cluster.GetGrain<IUserMetricsGrain>(UserKey.Format(http.User.TenantId(), userId)).GetAsync(w);
         if (metrics.FirstSeen is null) return UserNotFound();

@@ -87,6 +87,39 @@ public sealed class SharedRateLimitTests(ClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Reads_of_made_up_users_are_bounded_per_tenant_so_they_cannot_storm_the_silos_with_activations()
+    {
+        var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?>
+        {
+            ["RateLimit:UserReadsPerSecond"] = "5",
+            ["RateLimit:UserReadsBurst"] = "10",
+        });
+        var (_, key) = await Cluster.CreateTenantAsync("user-walk");
+        using var walker = gateway.CreateClient(key);
+        var statuses = new List<HttpStatusCode>();
+        string? problem = null;
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await walker.GetAsync(new Uri($"v1/users/made-up-{Guid.NewGuid():N}/metrics", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.NotNull(response.Headers.RetryAfter);
+                problem ??= await response.Content.ReadAsStringAsync();
+            }
+        }
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.NotFound), 10, 15);
+        Assert.Equal(40, statuses.Count(s => s is HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests));
+        Assert.Contains("\"user_id\"", problem, StringComparison.Ordinal);
+
+        // Another tenant on the same gateway reads as before.
+        var (_, otherKey) = await Cluster.CreateTenantAsync("user-walk-other");
+        using var other = gateway.CreateClient(otherKey);
+        using var fine = await other.GetAsync(new Uri("v1/users/someone/metrics", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, fine.StatusCode);
+    }
+
     /// <summary>An HTTP client whose connections leave from <paramref name="source"/>, another loopback address.</summary>
     private static HttpClient KeylessClientFrom(IPAddress source, Uri baseAddress)
     {
