@@ -44,10 +44,17 @@ public static class EventExports
         }
     }
 
-    /// <summary>RFC 4180 with CRLF line ends (CsvHelper's defaults); fields are written as stored, formulas included.</summary>
+    /// <summary>
+    /// CSV options: RFC 4180 with CRLF line ends (CsvHelper's defaults), and every text cell that a spreadsheet would run
+    /// as a formula (one starting with <c>= + - @</c>, tab or CR) escaped with a leading single quote, as OWASP advises:
+    /// the values come from clients, possibly from a browser key anyone can read.
+    /// </summary>
+    public static readonly CsvWriterOptions CsvOptions = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
+
+    /// <summary>Writes the events as CSV with a header; formula-like cells are escaped (<see cref="CsvOptions"/>).</summary>
     public static async Task WriteCsvAsync(IAsyncEnumerable<StoredEvent> events, Stream output, CancellationToken cancellationToken)
     {
-        await using var csv = CsvWriter.Create(output, CsvWriterOptions.Default, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, CsvOptions, leaveOpen: true);
         csv.WriteHeader(Columns);
         await foreach (var e in events.WithCancellation(cancellationToken))
         {
