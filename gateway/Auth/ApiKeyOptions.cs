@@ -22,10 +22,11 @@ public sealed class ApiKeyOptions
     public TimeSpan KnownKeysRefresh { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Look-ups a second, for the whole gateway, of key ids it does not know (default 20; 0: none). They let a key created
-    /// elsewhere a moment ago work before the next refresh; past this rate such ids are refused without a look-up.
+    /// Look-ups a second, for the whole gateway, of key ids it does not know (default 100; 0: none). They let a key created
+    /// elsewhere a moment ago work before the next refresh; up to a second's worth more wait their turn, and past that
+    /// such ids are refused without a look-up. 100 primary-key look-ups a second are nothing to PostgreSQL.
     /// </summary>
-    public int UnknownKeyLookupsPerSecond { get; set; } = 20;
+    public int UnknownKeyLookupsPerSecond { get; set; } = 100;
 
     /// <summary>
     /// How often the keys of open streams (<c>/v1/stream</c>, gRPC <c>StreamEvents</c>) are checked again (default

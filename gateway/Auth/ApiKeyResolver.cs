@@ -31,9 +31,13 @@ public sealed class ApiKeyResolver : IDisposable
             _unknownLookups = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
             {
                 TokenLimit = _options.UnknownKeyLookupsPerSecond,
-                TokensPerPeriod = _options.UnknownKeyLookupsPerSecond,
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
+                // Refilled ten times a second when the rate allows, so that the budget is not spent at once and then nothing.
+                TokensPerPeriod = _options.UnknownKeyLookupsPerSecond >= 10 ? _options.UnknownKeyLookupsPerSecond / 10 : _options.UnknownKeyLookupsPerSecond,
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(_options.UnknownKeyLookupsPerSecond >= 10 ? 100 : 1000),
+                // A burst of keys made elsewhere waits its turn (at most a second's worth queue); past that a flood is
+                // refused at once, without a look-up.
+                QueueLimit = _options.UnknownKeyLookupsPerSecond,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 AutoReplenishment = true,
             });
         }
@@ -59,7 +63,7 @@ public sealed class ApiKeyResolver : IDisposable
     {
         if (!_cache.TryGetValue(keyId, out Lazy<Task<ApiKeyStore.KeyRecord?>>? lookup) || lookup is null)
         {
-            if (!_known.IsKnownOrUnsure(keyId) && !TakeUnknownLookup()) return null;
+            if (!_known.IsKnownOrUnsure(keyId) && !await TakeUnknownLookupAsync(cancellationToken)) return null;
             // One look-up per key id at a time: concurrent requests share it.
             lookup = _cache.GetOrCreate(keyId, entry =>
             {
@@ -80,10 +84,10 @@ public sealed class ApiKeyResolver : IDisposable
         }
     }
 
-    private bool TakeUnknownLookup()
+    private async ValueTask<bool> TakeUnknownLookupAsync(CancellationToken cancellationToken)
     {
         if (_unknownLookups is null) return false;
-        using var lease = _unknownLookups.AttemptAcquire();
+        using var lease = await _unknownLookups.AcquireAsync(1, cancellationToken);
         return lease.IsAcquired;
     }
 
