@@ -49,6 +49,9 @@ public sealed class ApiKeyResolver : IDisposable
         if (!ApiKeyFormat.TryParse(presented, out var keyId)) return null;
         var key = await FindAsync(keyId, cancellationToken);
         if (key is null || key.RevokedAt is not null || !ApiKeyFormat.Matches(presented, key.SecretHash)) return null;
+        // A key made elsewhere before the last refresh of known ids is known from its first use: its later look-ups
+        // (and the revocation checks of its streams) never wait for the budget of unknown ids.
+        _known.Add(keyId);
         return key;
     }
 
