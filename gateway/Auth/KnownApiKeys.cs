@@ -59,20 +59,28 @@ public sealed partial class KnownApiKeys(ApiKeyStore store, IOptions<ApiKeyOptio
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.KnownKeysRefresh, clock);
+        var failing = false;
         do
         {
             try
             {
                 await RefreshAsync(stoppingToken);
+                if (failing) LogRefreshRecovered();
+                failing = false;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                LogRefreshFailed(ex);
+                // Once per outage: it is retried every refresh, and the outage is logged by those who meet it.
+                if (!failing) LogRefreshFailed(ex);
+                failing = true;
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the ids of new API keys failed; unknown key ids are looked up until a refresh succeeds")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the ids of new API keys failed; retrying every refresh, and unknown key ids are looked up once the known ones are too old")]
     private partial void LogRefreshFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading the ids of new API keys works again")]
+    private partial void LogRefreshRecovered();
 }
