@@ -62,6 +62,9 @@ public sealed class ApiKeyResolver : IDisposable
     public async Task<bool> IsLiveAsync(Guid keyId, CancellationToken cancellationToken) =>
         await FindAsync(keyId, cancellationToken) is { RevokedAt: null };
 
+    /// <summary>Drops what is cached of a key, so that this gateway sees a change (a revocation) made through it at once.</summary>
+    public void Forget(Guid keyId) => _cache.Remove(keyId);
+
     private async Task<ApiKeyStore.KeyRecord?> FindAsync(Guid keyId, CancellationToken cancellationToken)
     {
         if (!_cache.TryGetValue(keyId, out Lazy<Task<ApiKeyStore.KeyRecord?>>? lookup) || lookup is null)

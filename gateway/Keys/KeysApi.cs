@@ -55,13 +55,16 @@ public static class KeysApi
         return TypedResults.Ok(new KeyList([.. all.Select(k => new KeyResponse(k.KeyId, k.Name, ApiKeyFormat.ScopeNames(k.Scopes), k.CreatedAt, k.RevokedAt))]));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, ApiKeyStore keys, ApiKeyResolver resolver, CancellationToken cancellationToken)
     {
         // Another tenant's key answers exactly as a key that does not exist.
         if (!Guid.TryParseExact(id, "D", out var keyId) || !await keys.RevokeAsync(http.User.TenantId(), keyId, cancellationToken))
         {
             return Problems.NotFound("id", "No such key.");
         }
+        // Refused at once here, and its streams here end at the next revocation check; other gateways follow within
+        // Auth:CacheFor (their cached look-up expires) plus, for streams, Auth:RevocationCheckInterval.
+        resolver.Forget(keyId);
         return TypedResults.NoContent();
     }
 
