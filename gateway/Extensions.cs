@@ -74,6 +74,10 @@ public static class Extensions
         services.Configure<IngestOptions>(configuration.GetSection(IngestOptions.Section));
         services.Configure<ApiKeyOptions>(configuration.GetSection(ApiKeyOptions.Section));
         services.AddSingleton<ApiKeyResolver>();
+        services.AddSingleton<KnownApiKeys>().AddHostedService(sp => sp.GetRequiredService<KnownApiKeys>());
+        services.AddSingleton<KeyRevocationWatch>().AddHostedService(sp => sp.GetRequiredService<KeyRevocationWatch>());
+        services.Configure<ConcurrencyLimitOptions>(configuration.GetSection(ConcurrencyLimitOptions.Section));
+        services.AddSingleton<TenantConcurrencyLimiter>();
         services.AddSingleton<EventValidator>();
         services.AddSingleton<TenantLogAppender>();
         services.AddSingleton<EventIngestion>();
@@ -121,6 +125,7 @@ public static class Extensions
         services.AddDashboard();
         services.AddProblemDetails();
         services.AddExceptionHandler<RateLimitedHandler>();
+        services.AddExceptionHandler<QueryTimeoutHandler>();
         services.AddExceptionHandler<ClusterFailureHandler>();
         return builder;
     }

@@ -35,6 +35,12 @@ public sealed partial class EventPartitionMaintenance(
             {
                 await RunOnceAsync(stoppingToken);
             }
+            catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)
+            {
+                // Long reads held events past Database:PartitionLockTimeout: better to try again later than to make
+                // every insert and read queue behind the waiting DDL. Partitions are made a week ahead.
+                LogLockTimeout(ex.MessageText);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogFailed(ex);
@@ -45,6 +51,9 @@ public sealed partial class EventPartitionMaintenance(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped event partition {Partition}: older than the retention of {Days} days")]
     private partial void LogDropped(string partition, int days);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event partition maintenance gave up waiting for a lock behind long reads ({Reason}); it runs again at the next interval")]
+    private partial void LogLockTimeout(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event partition maintenance failed; it runs again at the next interval")]
     private partial void LogFailed(Exception ex);

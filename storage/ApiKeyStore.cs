@@ -26,6 +26,11 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
         SELECT tenant_id, name, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE key_id = @key_id
         """;
 
+    /// <summary>The ids of the keys created at or after @since, with when: what a gateway adds to the ids it knows.</summary>
+    internal const string ListKeyIdsSinceSql = """
+        SELECT key_id, created_at FROM api_keys WHERE created_at >= @since
+        """;
+
     /// <summary>A key as stored: never the key itself.</summary>
     public sealed record KeyRecord(Guid KeyId, string TenantId, string Name, byte[] SecretHash, KeyScopes Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
@@ -81,6 +86,26 @@ public sealed partial class ApiKeyStore(NpgsqlDataSource dataSource)
             scopes,
             new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
             reader.IsDBNull(5) ? null : new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero));
+    }
+
+    /// <summary>
+    /// The ids of every key created at or after <paramref name="since"/> (all of them when null), revoked ones included,
+    /// and the newest creation time among them (null when there are none).
+    /// </summary>
+    public async Task<(List<Guid> KeyIds, DateTimeOffset? Newest)> ListKeyIdsSinceAsync(DateTimeOffset? since, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ListKeyIdsSinceSql);
+        command.Parameters.AddWithValue("since", since?.UtcDateTime ?? DateTime.MinValue.ToUniversalTime());
+        var ids = new List<Guid>();
+        DateTimeOffset? newest = null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetGuid(0));
+            var created = new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero);
+            if (newest is null || created > newest) newest = created;
+        }
+        return (ids, newest);
     }
 
     /// <summary>The tenant's keys, revoked ones included, oldest first.</summary>

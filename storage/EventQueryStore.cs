@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;
+using System.Data;
 using System.Text;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Telemetry.Grains;
 
@@ -57,9 +59,24 @@ public readonly record struct EventCursor(DateTimeOffset Timestamp, long Seq)
     }
 }
 
-/// <summary>Reads a tenant's events newest first: pages by keyset cursor, single events, whole streams.</summary>
-public sealed class EventQueryStore(NpgsqlDataSource dataSource)
+/// <summary>
+/// Reads a tenant's events newest first: pages by keyset cursor, single events, whole streams. Every read runs under a
+/// statement timeout (<see cref="DatabaseOptions.QueryTimeout"/>, <see cref="DatabaseOptions.ExportTimeout"/>) set for
+/// its own implicit transaction only, so the connection goes back to the pool as it came and writes never see it.
+/// </summary>
+public sealed class EventQueryStore(NpgsqlDataSource dataSource, IOptions<DatabaseOptions>? options = null)
 {
+    /// <summary>
+    /// Sets the statement timeout for the rest of the batch: a batch without an explicit transaction runs in one
+    /// implicit transaction, and a local setting ends with it.
+    /// </summary>
+    internal const string StatementTimeoutSql = "SELECT set_config('statement_timeout', @timeout, true)";
+
+    /// <summary>What the client waits on top of the server's timeout, so that the server's clearer error comes first.</summary>
+    private static readonly TimeSpan ClientTimeoutMargin = TimeSpan.FromSeconds(5);
+
+    private readonly DatabaseOptions _options = options?.Value ?? new DatabaseOptions();
+
     private const string SelectSql = """
         SELECT event_id, seq, type, status, user_id, session_id, environment, occurred_at, received_at, duration_ms, properties::text
         FROM events
@@ -93,9 +110,10 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
     /// <summary>Up to <paramref name="limit"/> events after <paramref name="cursor"/>, and the cursor for the next page (null at the end).</summary>
     public async Task<(List<StoredEvent> Events, EventCursor? Next)> ListAsync(string tenantId, EventFilter filter, int limit, EventCursor? cursor, CancellationToken cancellationToken = default)
     {
-        await using var command = Build(tenantId, filter, cursor, limit + 1);
+        await using var batch = Batch(_options.QueryTimeout);
+        batch.BatchCommands.Add(Build(tenantId, filter, cursor, limit + 1));
         var events = new List<StoredEvent>(Math.Min(limit + 1, 1024));
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        await using (var reader = await ExecuteAsync(batch, CommandBehavior.Default, cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken)) events.Add(Read(reader));
         }
@@ -107,45 +125,76 @@ public sealed class EventQueryStore(NpgsqlDataSource dataSource)
     /// <summary>Every event the filter selects, newest first, read as the caller consumes them.</summary>
     public async IAsyncEnumerable<StoredEvent> StreamAsync(string tenantId, EventFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var command = Build(tenantId, filter, null, null);
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, cancellationToken);
+        await using var batch = Batch(_options.ExportTimeout);
+        batch.BatchCommands.Add(Build(tenantId, filter, null, null));
+        await using var reader = await ExecuteAsync(batch, CommandBehavior.SequentialAccess, cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) yield return Read(reader);
     }
 
     /// <summary>
     /// A page by number, with the total count, for older APIs that page by offset. It costs more the
-    /// deeper the page; the native API's cursor does not.
+    /// deeper the page (the native API's cursor does not): the count and the page together run under
+    /// <see cref="DatabaseOptions.QueryTimeout"/>, which bounds that cost.
     /// </summary>
     public async Task<(List<StoredEvent> Events, long Total)> PageAsync(string tenantId, EventFilter filter, int offset, int limit, CancellationToken cancellationToken = default)
     {
-        long total;
-        await using (var count = Build(tenantId, filter, null, null, CountSql, order: false))
-        {
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-        await using var command = Build(tenantId, filter, null, limit, SelectSql, order: true, offset);
+        await using var batch = Batch(_options.QueryTimeout);
+        batch.BatchCommands.Add(Build(tenantId, filter, null, null, CountSql, order: false));
+        batch.BatchCommands.Add(Build(tenantId, filter, null, limit, SelectSql, order: true, offset));
+        await using var reader = await ExecuteAsync(batch, CommandBehavior.Default, cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var total = reader.GetInt64(0);
+        await reader.NextResultAsync(cancellationToken);
         var events = new List<StoredEvent>(limit);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) events.Add(Read(reader));
         return (events, total);
     }
 
     public async Task<StoredEvent?> GetAsync(string tenantId, Guid id, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(GetSql);
-        command.Parameters.AddWithValue("tenant", tenantId);
-        command.Parameters.AddWithValue("id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var batch = Batch(_options.QueryTimeout);
+        var get = new NpgsqlBatchCommand(GetSql);
+        get.Parameters.AddWithValue("tenant", tenantId);
+        get.Parameters.AddWithValue("id", id);
+        batch.BatchCommands.Add(get);
+        await using var reader = await ExecuteAsync(batch, CommandBehavior.Default, cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
-    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit) =>
+    /// <summary>A batch that starts by setting its statement timeout; the client waits a little longer than the server.</summary>
+    private NpgsqlBatch Batch(TimeSpan timeout)
+    {
+        var batch = dataSource.CreateBatch();
+        batch.Timeout = (int)Math.Min(int.MaxValue, Math.Ceiling((timeout + ClientTimeoutMargin).TotalSeconds));
+        var setTimeout = new NpgsqlBatchCommand(StatementTimeoutSql);
+        setTimeout.Parameters.AddWithValue("timeout", DatabaseOptions.Milliseconds(timeout));
+        batch.BatchCommands.Add(setTimeout);
+        return batch;
+    }
+
+    /// <summary>Runs the batch and moves past the timeout's result, to the first query's rows.</summary>
+    private static async Task<NpgsqlDataReader> ExecuteAsync(NpgsqlBatch batch, CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        var reader = await batch.ExecuteReaderAsync(behavior, cancellationToken);
+        try
+        {
+            await reader.NextResultAsync(cancellationToken);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static NpgsqlBatchCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit) =>
         Build(tenantId, filter, cursor, limit, SelectSql, order: true);
 
-    private NpgsqlCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit, string select, bool order, int offset = 0)
+    private static NpgsqlBatchCommand Build(string tenantId, EventFilter filter, EventCursor? cursor, int? limit, string select, bool order, int offset = 0)
     {
         var sql = new StringBuilder(select);
-        var command = dataSource.CreateCommand();
+        var command = new NpgsqlBatchCommand();
         command.Parameters.AddWithValue("tenant", tenantId);
         Add(filter.Type, TypeSql, "type");
         Add(EventBatchWriter.StatusText(filter.Status), StatusSql, "status");

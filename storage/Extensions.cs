@@ -12,8 +12,11 @@ public static class Extensions
     public static IServiceCollection AddTelemetryStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.Section))
             .Configure(o => o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey] ?? "")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), $"{DatabaseOptions.ConfigurationKey} is not set: give an Npgsql connection string.")
+            .Validate(o => o.QueryTimeout > TimeSpan.Zero && o.ExportTimeout > TimeSpan.Zero && o.PartitionLockTimeout > TimeSpan.Zero,
+                $"{DatabaseOptions.Section}:QueryTimeout, ExportTimeout and PartitionLockTimeout must be positive.")
             .ValidateOnStart();
         services.AddSingleton(sp => CreateDataSource(
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString,

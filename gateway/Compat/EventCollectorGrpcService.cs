@@ -7,6 +7,7 @@ using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat.Grpc;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Limits;
 
 namespace Telemetry.Gateway.Compat;
 
@@ -16,7 +17,7 @@ namespace Telemetry.Gateway.Compat;
 /// with one acknowledgement naming its events.
 /// </summary>
 [Authorize(Policy = ApiKeyDefaults.IngestPolicy)]
-public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthProbe probe) : EventCollectorService.EventCollectorServiceBase
+public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthProbe probe, TenantConcurrencyLimiter limits, KeyRevocationWatch revocations) : EventCollectorService.EventCollectorServiceBase
 {
     /// <summary>Most events stored together from one stream.</summary>
     public const int StreamGroup = 500;
@@ -36,12 +37,21 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
 
     public override async Task StreamEvents(IAsyncStreamReader<Event> requestStream, IServerStreamWriter<CollectResponse> responseStream, ServerCallContext context)
     {
+        var user = context.GetHttpContext().User;
+        using var slot = limits.TryAcquire(TenantResource.IngestStream, user.TenantId())
+            ?? throw new RpcException(
+                new Status(StatusCode.ResourceExhausted, $"The tenant has {limits.Limit(TenantResource.IngestStream)} event streams open on this gateway, its limit; retry when one has ended."),
+                new Metadata { { "retry-after", limits.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture) } });
+        // The stream was authenticated when it opened: it ends when its key is revoked, as new calls start being refused.
+        using var watch = revocations.Start(user.KeyId(), context.CancellationToken);
+        var ended = watch.Token;
+
         var incoming = Channel.CreateBounded<Event>(new BoundedChannelOptions(StreamGroup * 4) { SingleReader = true, SingleWriter = true });
         var reading = Task.Run(async () =>
         {
             try
             {
-                await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken)) await incoming.Writer.WriteAsync(item, context.CancellationToken);
+                await foreach (var item in requestStream.ReadAllAsync(ended)) await incoming.Writer.WriteAsync(item, ended);
                 incoming.Writer.TryComplete();
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -50,15 +60,22 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
             }
         });
 
-        var group = new List<Event>(StreamGroup);
-        while (await incoming.Reader.WaitToReadAsync(context.CancellationToken))
+        try
         {
-            // Whatever has arrived goes together, up to a group: one round trip to the log for many events.
-            while (group.Count < StreamGroup && incoming.Reader.TryRead(out var item)) group.Add(item);
-            await responseStream.WriteAsync(await CollectAsync(group, context));
-            group.Clear();
+            var group = new List<Event>(StreamGroup);
+            while (await incoming.Reader.WaitToReadAsync(ended))
+            {
+                // Whatever has arrived goes together, up to a group: one round trip to the log for many events.
+                while (group.Count < StreamGroup && incoming.Reader.TryRead(out var item)) group.Add(item);
+                await responseStream.WriteAsync(await CollectAsync(group, context));
+                group.Clear();
+            }
+            await reading;
         }
-        await reading;
+        catch (Exception) when (watch.Revoked)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key was revoked; events after the last acknowledgement were not stored."));
+        }
     }
 
     [AllowAnonymous]

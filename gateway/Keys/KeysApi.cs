@@ -28,7 +28,7 @@ public static class KeysApi
         return group;
     }
 
-    public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(HttpRequest request, ApiKeyStore keys, CancellationToken cancellationToken)
+    public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateAsync(HttpRequest request, ApiKeyStore keys, KnownApiKeys known, CancellationToken cancellationToken)
     {
         if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return Problems.UnsupportedMediaType("Send the key as application/json: {\"name\", \"scopes\"}.");
         var (json, refused) = await JsonBody.ReadAsync(request, MaxBodyBytes, 0, cancellationToken);
@@ -43,6 +43,8 @@ public static class KeysApi
         }
 
         var created = await keys.CreateKeyAsync(request.HttpContext.User.TenantId(), name, scopes, cancellationToken);
+        // This gateway knows the key at once; the others at their next refresh of the known ids (Auth:KnownKeysRefresh).
+        known.Add(created.KeyId);
         return TypedResults.Created($"/v1/keys/{created.KeyId}",
             new CreatedKeyResponse(created.KeyId, name, ApiKeyFormat.ScopeNames(created.Scopes), created.Key, created.CreatedAt));
     }
@@ -53,13 +55,16 @@ public static class KeysApi
         return TypedResults.Ok(new KeyList([.. all.Select(k => new KeyResponse(k.KeyId, k.Name, ApiKeyFormat.ScopeNames(k.Scopes), k.CreatedAt, k.RevokedAt))]));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, ApiKeyStore keys, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, HttpContext http, ApiKeyStore keys, ApiKeyResolver resolver, CancellationToken cancellationToken)
     {
         // Another tenant's key answers exactly as a key that does not exist.
         if (!Guid.TryParseExact(id, "D", out var keyId) || !await keys.RevokeAsync(http.User.TenantId(), keyId, cancellationToken))
         {
             return Problems.NotFound("id", "No such key.");
         }
+        // Refused at once here, and its streams here end at the next revocation check; other gateways follow within
+        // Auth:CacheFor (their cached look-up expires) plus, for streams, Auth:RevocationCheckInterval.
+        resolver.Forget(keyId);
         return TypedResults.NoContent();
     }
 

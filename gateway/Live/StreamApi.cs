@@ -5,12 +5,16 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Live;
 
-/// <summary><c>GET /v1/stream</c>: the tenant's 24h metrics as Server-Sent Events, pushed from its grain.</summary>
+/// <summary>
+/// <c>GET /v1/stream</c>: the tenant's 24h metrics as Server-Sent Events, pushed from its grain. A tenant has at most
+/// <see cref="ConcurrencyLimitOptions.LiveStreamsPerTenant"/> open on a gateway; a stream ends when its key is revoked.
+/// </summary>
 public static class StreamApi
 {
     public static IEndpointRouteBuilder MapStreamApi(this IEndpointRouteBuilder routes)
@@ -22,11 +26,20 @@ public static class StreamApi
         return routes;
     }
 
-    public static ServerSentEventsResult<string> Stream(HttpContext http, LiveMetricsHub hub, IClusterClient cluster, IOptions<StreamOptions> options)
+    public static Results<ServerSentEventsResult<string>, ProblemHttpResult> Stream(
+        HttpContext http, LiveMetricsHub hub, IClusterClient cluster, IOptions<StreamOptions> options,
+        TenantConcurrencyLimiter limits, KeyRevocationWatch revocations)
     {
+        var tenantId = http.User.TenantId();
+        var slot = limits.TryAcquire(TenantResource.LiveStream, tenantId);
+        if (slot is null) return limits.Refuse(http, TenantResource.LiveStream);
+        // The stream ends when the client goes or when its key is revoked; the slot is given back with the response.
+        var watch = revocations.Start(http.User.KeyId(), http.RequestAborted);
+        http.Response.RegisterForDispose(watch);
+        http.Response.RegisterForDispose(slot);
         // Proxies must pass each event on as it comes.
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(Events(http.User.TenantId(), hub, cluster, options.Value.HeartbeatInterval, http.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(tenantId, hub, cluster, options.Value.HeartbeatInterval, watch.Token));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(

@@ -33,6 +33,41 @@ public static class EventExports
         new DateTimeDataField("received_at", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false),
         new DataField<string>("properties", nullable: false));
 
+    /// <summary>
+    /// Runs the query up to its first row before anything of the download is written, so that a query that fails or
+    /// runs past its timeout at the start is still answered with a problem (503) rather than a cut-off file. Dispose
+    /// the answer when the export ends: it holds the query's pooled connection.
+    /// </summary>
+    public static async Task<StartedRows> StartAsync(IAsyncEnumerable<StoredEvent> events, CancellationToken cancellationToken)
+    {
+        var rows = events.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            return new StartedRows(rows, await rows.MoveNextAsync());
+        }
+        catch
+        {
+            await rows.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A query's rows whose first has been read already; enumerated once.</summary>
+    public sealed class StartedRows(IAsyncEnumerator<StoredEvent> rows, bool any) : IAsyncEnumerable<StoredEvent>, IAsyncDisposable
+    {
+        private int _enumerated;
+
+        public async IAsyncEnumerator<StoredEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Exchange(ref _enumerated, 1) == 1) throw new InvalidOperationException("The rows of an export are read once.");
+            if (!any) yield break;
+            yield return rows.Current;
+            while (await rows.MoveNextAsync()) yield return rows.Current;
+        }
+
+        public ValueTask DisposeAsync() => rows.DisposeAsync();
+    }
+
     public static async Task WriteNdjsonAsync(IAsyncEnumerable<StoredEvent> events, Stream output, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
         var info = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<EventResponse>)json.GetTypeInfo(typeof(EventResponse));
@@ -44,10 +79,17 @@ public static class EventExports
         }
     }
 
-    /// <summary>RFC 4180 with CRLF line ends (CsvHelper's defaults); fields are written as stored, formulas included.</summary>
+    /// <summary>
+    /// CSV options: RFC 4180 with CRLF line ends (CsvHelper's defaults), and every text cell that a spreadsheet would run
+    /// as a formula (one starting with <c>= + - @</c>, tab or CR) escaped with a leading single quote, as OWASP advises:
+    /// the values come from clients, possibly from a browser key anyone can read.
+    /// </summary>
+    public static readonly CsvWriterOptions CsvOptions = CsvWriterOptions.Default with { Injection = CsvInjection.Escape };
+
+    /// <summary>Writes the events as CSV with a header; formula-like cells are escaped (<see cref="CsvOptions"/>).</summary>
     public static async Task WriteCsvAsync(IAsyncEnumerable<StoredEvent> events, Stream output, CancellationToken cancellationToken)
     {
-        await using var csv = CsvWriter.Create(output, CsvWriterOptions.Default, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, CsvOptions, leaveOpen: true);
         csv.WriteHeader(Columns);
         await foreach (var e in events.WithCancellation(cancellationToken))
         {

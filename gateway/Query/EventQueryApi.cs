@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Limits;
 using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Query;
@@ -45,7 +46,7 @@ public static class EventQueryApi
 
     public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExportAsync(
         [AsParameters] EventQueryParameters query, [FromQuery(Name = "format")] string? format, HttpContext http,
-        EventQueryStore events, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+        EventQueryStore events, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TenantConcurrencyLimiter limits, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
         if (!query.TryParse(out var filter, out _, out _, out var queryErrors)) errors.AddRange(queryErrors);
@@ -60,10 +61,13 @@ public static class EventQueryApi
         if (contentType is null) errors.Add(new FieldError("format", "must be csv, ndjson or parquet"));
         if (errors.Count > 0) return Problems.Validation(errors);
 
+        // An export holds a pooled connection for as long as its client reads: a tenant has a few at once, not the pool.
+        using var slot = limits.TryAcquire(TenantResource.Export, http.User.TenantId());
+        if (slot is null) return limits.Refuse(http, TenantResource.Export);
         var response = http.Response;
         response.ContentType = contentType;
         response.Headers.ContentDisposition = $"attachment; filename=\"events.{extension}\"";
-        var rows = events.StreamAsync(http.User.TenantId(), filter, cancellationToken);
+        await using var rows = await EventExports.StartAsync(events.StreamAsync(http.User.TenantId(), filter, cancellationToken), cancellationToken);
         switch (extension)
         {
             case "csv": await EventExports.WriteCsvAsync(rows, response.Body, cancellationToken); break;
