@@ -29,10 +29,13 @@ public sealed class BenchProcess : IAsyncDisposable
         }
     }
 
-    public static BenchProcess Start(string name, string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    public static BenchProcess Start(string name, string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment) =>
+        StartProgram(name, "dotnet", [dll, .. arguments], environment);
+
+    /// <summary>Any program, such as the Node.js peer.</summary>
+    public static BenchProcess StartProgram(string name, string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment) start.Environment[key] = value;
         var process = new Process { StartInfo = start };

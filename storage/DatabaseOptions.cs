@@ -31,6 +31,13 @@ public sealed class DatabaseOptions
     /// </summary>
     public TimeSpan PartitionLockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Whether the group commit's statement is prepared on each pooled connection (default true: it then skips
+    /// parsing and planning). Set false behind a pooler in transaction mode without prepared statements
+    /// (PgBouncer before 1.21, or its max_prepared_statements at 0).
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>A timeout as PostgreSQL's settings take it: whole milliseconds, at least 1 (0 would turn the timeout off).</summary>
     public static string Milliseconds(TimeSpan timeout) =>
         Math.Max(1, (long)Math.Ceiling(timeout.TotalMilliseconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -49,7 +49,8 @@ public readonly record struct EventCursor(DateTimeOffset Timestamp, long Seq)
     {
         cursor = default;
         Span<byte> bytes = stackalloc byte[16];
-        if (text is null || text.Length != 22 || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != 16) return false;
+        // TryDecodeFromChars throws, rather than answering false, on a character outside the alphabet.
+        if (text is null || text.Length != 22 || !Base64Url.IsValid(text) || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != 16) return false;
         var micros = BinaryPrimitives.ReadInt64BigEndian(bytes);
         var seq = BinaryPrimitives.ReadInt64BigEndian(bytes[8..]);
         var ticks = DateTimeOffset.UnixEpoch.UtcTicks + micros * 10;

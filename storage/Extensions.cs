@@ -31,17 +31,9 @@ public static class Extensions
         return services;
     }
 
-    /// <summary>Statements a connection keeps prepared when the connection string does not say (<c>Max Auto Prepare</c>).</summary>
-    public const int DefaultMaxAutoPrepare = 64;
-
     public static NpgsqlDataSource CreateDataSource(string connectionString, ILoggerFactory? loggerFactory = null)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // The hot statements (the group commit above all) are the same text every time: prepared, they
-        // skip parsing and planning on every run. A pooler without prepared statements (PgBouncer before
-        // 1.21, or max_prepared_statements = 0) needs "Max Auto Prepare=0" in the connection string.
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare")) builder.ConnectionStringBuilder.MaxAutoPrepare = DefaultMaxAutoPrepare;
         if (loggerFactory is not null) builder.UseLoggerFactory(loggerFactory);
         return builder.Build();
     }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Telemetry.Gateway.Limits;
@@ -10,36 +9,14 @@ namespace Telemetry.Gateway.Limits;
 /// others. Behind a proxy the address is the proxy's unless <see cref="RateLimitOptions.KeylessTrustForwardedFor"/>.
 /// Idle buckets are dropped by the limiter itself, so addresses seen once cost nothing for long.
 /// </summary>
-public sealed class KeylessClientLimiter : IDisposable
+public sealed class KeylessClientLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string>? _limiter;
-    private readonly bool _trustForwardedFor;
-
-    public KeylessClientLimiter(IOptions<RateLimitOptions> options)
-    {
-        var o = options.Value;
-        _trustForwardedFor = o.KeylessTrustForwardedFor;
-        if (o.KeylessEventsPerSecond <= 0) return;
-        var bucket = new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Math.Max(1, o.KeylessBurst),
-            TokensPerPeriod = o.KeylessEventsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-        _limiter = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => bucket));
-    }
+    private readonly PartitionedTokenBucket _buckets = new(options.Value.KeylessEventsPerSecond, options.Value.KeylessBurst, "events");
+    private readonly bool _trustForwardedFor = options.Value.KeylessTrustForwardedFor;
 
     /// <summary>Takes one event's token of the client's bucket, or throws with when to retry.</summary>
     /// <exception cref="TenantRateLimitedException">The client is over its limit.</exception>
-    public void Take(HttpContext context)
-    {
-        if (_limiter is null) return;
-        using var lease = _limiter.AttemptAcquire(Client(context));
-        if (lease.IsAcquired) return;
-        throw new TenantRateLimitedException(lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1));
-    }
+    public void Take(HttpContext context) => _buckets.Take(Client(context));
 
     private string Client(HttpContext context)
     {
@@ -52,5 +29,5 @@ public sealed class KeylessClientLimiter : IDisposable
         return context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
     }
 
-    public void Dispose() => _limiter?.Dispose();
+    public void Dispose() => _buckets.Dispose();
 }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Telemetry.Gateway.Limits;
@@ -8,34 +7,13 @@ namespace Telemetry.Gateway.Limits;
 /// holds activates that user's grain, which reads the user's log from PostgreSQL, so a client that walks
 /// made-up user ids would otherwise turn reads into a storm of activations and queries. Per gateway.
 /// </summary>
-public sealed class UserReadLimiter : IDisposable
+public sealed class UserReadLimiter(IOptions<RateLimitOptions> options) : IDisposable
 {
-    private readonly PartitionedRateLimiter<string>? _limiter;
-
-    public UserReadLimiter(IOptions<RateLimitOptions> options)
-    {
-        var o = options.Value;
-        if (o.UserReadsPerSecond <= 0) return;
-        var bucket = new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Math.Max(1, o.UserReadsBurst),
-            TokensPerPeriod = Math.Max(1, o.UserReadsPerSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-        _limiter = PartitionedRateLimiter.Create<string, string>(tenant => RateLimitPartition.GetTokenBucketLimiter(tenant, _ => bucket));
-    }
+    private readonly PartitionedTokenBucket _buckets = new(options.Value.UserReadsPerSecond, options.Value.UserReadsBurst, "user_id");
 
     /// <summary>Takes one read of the tenant's bucket, or throws with when to retry.</summary>
     /// <exception cref="TenantRateLimitedException">The tenant reads users' metrics faster than it may.</exception>
-    public void Take(string tenantId)
-    {
-        if (_limiter is null) return;
-        using var lease = _limiter.AttemptAcquire(tenantId);
-        if (lease.IsAcquired) return;
-        throw new TenantRateLimitedException(lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1), "user_id");
-    }
+    public void Take(string tenantId) => _buckets.Take(tenantId);
 
-    public void Dispose() => _limiter?.Dispose();
+    public void Dispose() => _buckets.Dispose();
 }
