@@ -26,7 +26,8 @@ public sealed class AppendCoalescingTests(ClusterFixture fixture)
         });
         listener.Start();
 
-        using var client = fixture.Cluster.Gateways[0].CreateClient(key);
+        var gateway = await fixture.Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Ingest:AppendCallsInFlight"] = "2" });
+        using var client = gateway.CreateClient(key);
         var ids = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid()).ToList();
         var answers = new HttpStatusCode[ids.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, token) =>
