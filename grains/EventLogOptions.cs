@@ -12,6 +12,16 @@ public sealed class EventLogOptions
     /// </summary>
     public int MaxTypes { get; set; } = 10_000;
 
+    /// <summary>
+    /// Group commits of one tenant in flight at once (default 4). One at a time, a tenant's rate was one
+    /// group per commit's latency; with several, groups commit while others wait on PostgreSQL. Each
+    /// holds a pooled connection while it runs.
+    /// </summary>
+    public int CommitsInFlight { get; set; } = 4;
+
+    /// <summary>Longest a new activation of a tenant's log waits for the previous writer's commits to end (default 10 s).</summary>
+    public TimeSpan ClaimLockTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most events in one group commit.</summary>
     public int MaxCommitEvents { get; set; } = 5000;
 

@@ -5,24 +5,26 @@ using Telemetry.Grains;
 namespace Telemetry.Storage;
 
 /// <summary>
-/// Writes one group commit of a tenant's events: in a single statement (so atomically, in one
-/// round trip) it advances the tenant's log head from the head the writer expects, claims the
-/// events' ids in <c>event_ids</c>, inserts the events whose id was new, and adds them to the
-/// tenant's rollups.
+/// Writes one group commit of a tenant's events: in a single statement (so atomically, in one round
+/// trip) it checks that the writer still holds the tenant's log (its epoch, under a lock that other
+/// commits of the same writer share), claims the events' ids in <c>event_ids</c> and inserts the events
+/// whose id was new. Several commits of one tenant run at once; the rollups and the log head follow
+/// them, in order, through <see cref="EventLogHeadStore"/>.
 /// </summary>
 public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<DatabaseOptions>? options = null)
 {
     private readonly bool _prepare = options?.Value.PrepareStatements ?? true;
 
     /// <summary>
-    /// The fence makes every other CTE empty when the head moved: a stale writer inserts nothing.
-    /// Rollup buckets are cut in UTC whatever the session's time zone.
+    /// The fence makes every other CTE empty when another writer claimed the log: a stale writer inserts
+    /// nothing. FOR KEY SHARE, because commits of one writer must not wait for each other, nor for the
+    /// head's update (a non-key update), while a claim (FOR UPDATE) must wait for all of them.
     /// </summary>
     internal const string AppendSql = """
         WITH fence AS (
-            UPDATE tenants SET log_head = @new_head
-            WHERE tenant_id = @tenant AND log_head = @expected_head
-            RETURNING tenant_id),
+            SELECT tenant_id FROM tenants
+            WHERE tenant_id = @tenant AND log_epoch = @epoch
+            FOR KEY SHARE),
         incoming AS (
             SELECT f.tenant_id, u.*
             FROM fence f,
@@ -42,27 +44,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
             SELECT i.tenant_id, i.event_id, i.seq, i.type, i.status, i.user_id, i.session_id, i.environment,
                    i.occurred_at, i.received_at, i.duration_ms, i.properties::jsonb
             FROM incoming i JOIN new_ids n ON n.event_id = i.event_id
-            RETURNING seq, type, status, occurred_at, duration_ms),
-        rolled AS (
-            INSERT INTO tenant_rollups AS r (tenant_id, granularity, bucket_start, type,
-                                             count, success, failure, duration_sum, duration_count)
-            SELECT @tenant, b.granularity, b.bucket_start, i.type,
-                   count(*), count(*) FILTER (WHERE i.status = 'success'), count(*) FILTER (WHERE i.status = 'failure'),
-                   coalesce(sum(i.duration_ms), 0), count(i.duration_ms)
-            FROM inserted i
-            CROSS JOIN LATERAL (VALUES (0::smallint, 'epoch'::timestamptz),
-                                       (1::smallint, date_trunc('minute', i.occurred_at, 'UTC')),
-                                       (2::smallint, date_trunc('hour', i.occurred_at, 'UTC')),
-                                       (3::smallint, date_trunc('day', i.occurred_at, 'UTC')))
-                 AS b(granularity, bucket_start)
-            GROUP BY b.granularity, b.bucket_start, i.type
-            ON CONFLICT (tenant_id, granularity, bucket_start, type) DO UPDATE SET
-                count = r.count + excluded.count,
-                success = r.success + excluded.success,
-                failure = r.failure + excluded.failure,
-                duration_sum = r.duration_sum + excluded.duration_sum,
-                duration_count = r.duration_count + excluded.duration_count
-            RETURNING 1)
+            RETURNING seq)
         SELECT (SELECT count(*) FROM fence)::int, coalesce((SELECT array_agg(seq) FROM inserted), '{}'::bigint[])
         """;
 
@@ -70,34 +52,22 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
     internal const string EnsurePartitionSql = "SELECT telemetry_ensure_event_partition(@at)";
 
     /// <summary>What a group commit did.</summary>
-    /// <param name="HeadMatched">False when the head was not the expected one: nothing was written.</param>
-    /// <param name="Seqs">Each event's sequence number, in the order given; 0 for an event PostgreSQL refused.</param>
-    /// <param name="InsertedSeqs">The sequence numbers of the events stored; the others were duplicates.</param>
+    /// <param name="Claimed">False when another writer claimed the tenant's log: nothing was written.</param>
+    /// <param name="InsertedSeqs">The sequence numbers of the events stored; the others were duplicates or refused.</param>
     /// <param name="Refused">Why PostgreSQL refused each event it refused, by position: nothing of those was written.</param>
-    public sealed record Result(bool HeadMatched, long[] Seqs, HashSet<long> InsertedSeqs, IReadOnlyDictionary<int, string> Refused)
-    {
-        /// <summary>How far the commit moves the log head: the events given, less those refused.</summary>
-        public int Advanced => Seqs.Length - Refused.Count;
-
-        /// <summary>The plan of a commit that takes every event: sequence numbers from <paramref name="expectedHead"/> + 1 on.</summary>
-        public static Result Contiguous(long expectedHead, int count, HashSet<long> inserted, bool headMatched = true)
-        {
-            var seqs = new long[count];
-            for (var i = 0; i < count; i++) seqs[i] = expectedHead + 1 + i;
-            return new Result(headMatched, seqs, inserted, NoneRefused);
-        }
-    }
+    public sealed record Result(bool Claimed, HashSet<long> InsertedSeqs, IReadOnlyDictionary<int, string> Refused);
 
     private static readonly IReadOnlyDictionary<int, string> NoneRefused = new Dictionary<int, string>();
 
     /// <summary>
-    /// Appends <paramref name="events"/> with sequence numbers <paramref name="expectedHead"/> + 1 onward.
-    /// The ids must be distinct within the batch. When PostgreSQL refuses the group for a data error
-    /// (one bad row fails the whole statement), the group is split down to the events it refuses, in one
-    /// transaction, so that the others are stored together and the refused ones alone are answered.
+    /// Appends <paramref name="events"/> with sequence numbers <paramref name="firstSeq"/> onward (the i-th
+    /// event gets firstSeq + i; the numbers of duplicates and refused events stay unused). The ids must be
+    /// distinct within the batch. When PostgreSQL refuses the group for a data error (one bad row fails the
+    /// whole statement), the group is split down to the events it refuses, in one transaction, so that the
+    /// others are stored together and the refused ones alone are answered.
     /// </summary>
-    /// <exception cref="UnsettledCommitException">The commit may or may not have happened; it carries the plan that it followed.</exception>
-    public async Task<Result> AppendAsync(string tenantId, long expectedHead, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken = default)
+    /// <exception cref="UnsettledCommitException">The commit may or may not have happened.</exception>
+    public async Task<Result> AppendAsync(string tenantId, long epoch, long firstSeq, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -106,29 +76,26 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
             // preparation, which answered "unexpected backend message DataRow" after data errors under savepoints.
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var command = new NpgsqlCommand(AppendSql, connection);
-            AddParameters(command, tenantId, expectedHead, events);
+            AddParameters(command, tenantId, epoch, firstSeq, events);
             if (_prepare) await command.PrepareAsync(cancellationToken);
-            var (headMatched, inserted) = await ExecuteAsync(command, events, inTransaction: false, cancellationToken);
-            return Result.Contiguous(expectedHead, events.Count, inserted, headMatched);
+            var (claimed, inserted) = await ExecuteAsync(command, events, inTransaction: false, cancellationToken);
+            return new Result(claimed, inserted, NoneRefused);
         }
         catch (PostgresException ex) when (IsDataError(ex))
         {
-            return await AppendIsolatingAsync(tenantId, expectedHead, events, cancellationToken);
+            return await AppendIsolatingAsync(tenantId, epoch, firstSeq, events, cancellationToken);
         }
     }
 
     /// <summary>
     /// Tries halves of the group under savepoints until every piece is stored or is a single refused
-    /// event. Pieces are tried in order, so sequence numbers stay contiguous over the stored ones, and
-    /// the whole commit is still one transaction: all of its stored events, or none.
+    /// event. The whole commit is still one transaction: all of its stored events, or none.
     /// </summary>
-    private async Task<Result> AppendIsolatingAsync(string tenantId, long expectedHead, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
+    private async Task<Result> AppendIsolatingAsync(string tenantId, long epoch, long firstSeq, IReadOnlyList<EventRecord> events, CancellationToken cancellationToken)
     {
         var n = events.Count;
-        var seqs = new long[n];
         var inserted = new HashSet<long>();
         var refused = new Dictionary<int, string>();
-        var head = expectedHead;
         // A missing week would abort the transaction, not one piece: make the weeks first.
         foreach (var week in events.Select(e => e.ReceivedAt.UtcDateTime.Date).Distinct()) await EnsurePartitionAsync(week, cancellationToken);
 
@@ -143,16 +110,14 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
             try
             {
                 await using var command = new NpgsqlCommand(AppendSql, connection, transaction);
-                AddParameters(command, tenantId, head, slice);
-                var (headMatched, stored) = await ExecuteAsync(command, slice, inTransaction: true, cancellationToken);
-                if (!headMatched)
+                AddParameters(command, tenantId, epoch, firstSeq + piece.Start, slice);
+                var (claimed, stored) = await ExecuteAsync(command, slice, inTransaction: true, cancellationToken);
+                if (!claimed)
                 {
                     await transaction.RollbackAsync(cancellationToken);
-                    return Result.Contiguous(expectedHead, n, [], headMatched: false);
+                    return new Result(false, [], NoneRefused);
                 }
-                for (var i = 0; i < piece.Count; i++) seqs[piece.Start + i] = head + 1 + i;
                 inserted.UnionWith(stored);
-                head += piece.Count;
                 await transaction.ReleaseAsync(PieceSavepoint, cancellationToken);
             }
             catch (PostgresException ex) when (IsDataError(ex))
@@ -169,16 +134,15 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
             }
         }
 
-        var result = new Result(true, seqs, inserted, refused);
         try
         {
             await transaction.CommitAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new UnsettledCommitException(result, ex);
+            throw new UnsettledCommitException(ex);
         }
-        return result;
+        return new Result(true, inserted, refused);
     }
 
     /// <summary>
@@ -212,7 +176,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
         return slice;
     }
 
-    private static void AddParameters(NpgsqlCommand command, string tenantId, long expectedHead, IReadOnlyList<EventRecord> events)
+    private static void AddParameters(NpgsqlCommand command, string tenantId, long epoch, long firstSeq, IReadOnlyList<EventRecord> events)
     {
         var n = events.Count;
         var ids = new Guid[n];
@@ -230,7 +194,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
         {
             var e = events[i];
             ids[i] = e.Id;
-            seqs[i] = expectedHead + 1 + i;
+            seqs[i] = firstSeq + i;
             types[i] = e.Type;
             statuses[i] = StatusText(e.Status);
             users[i] = e.UserId;
@@ -244,8 +208,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
 
         var p = command.Parameters;
         p.AddWithValue("tenant", tenantId);
-        p.AddWithValue("expected_head", expectedHead);
-        p.AddWithValue("new_head", expectedHead + n);
+        p.AddWithValue("epoch", epoch);
         p.AddWithValue("event_id", ids);
         p.AddWithValue("seq", seqs);
         p.AddWithValue("type", types);
@@ -260,7 +223,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
     }
 
     /// <summary>Runs the append; when a week has no partition yet, makes it and runs the statement again (it failed whole, so nothing was written).</summary>
-    private async Task<(bool HeadMatched, HashSet<long> Inserted)> ExecuteAsync(NpgsqlCommand command, IReadOnlyList<EventRecord> events, bool inTransaction, CancellationToken cancellationToken)
+    private async Task<(bool Claimed, HashSet<long> Inserted)> ExecuteAsync(NpgsqlCommand command, IReadOnlyList<EventRecord> events, bool inTransaction, CancellationToken cancellationToken)
     {
         try
         {
@@ -285,7 +248,7 @@ public sealed class EventBatchWriter(NpgsqlDataSource dataSource, Microsoft.Exte
         await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private static async Task<(bool HeadMatched, HashSet<long> Inserted)> ReadResultAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<(bool Claimed, HashSet<long> Inserted)> ReadResultAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);

@@ -20,7 +20,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
     internal const string UserLogSql = """
         SELECT seq, type, status, occurred_at, duration_ms
         FROM events
-        WHERE tenant_id = @tenant AND user_id = @user AND seq > @after
+        WHERE tenant_id = @tenant AND user_id = @user AND seq > @after AND seq <= @up_to
         ORDER BY seq
         """;
 
@@ -31,10 +31,6 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
     /// <summary>Every type the tenant ever stored: one all-time rollup row each.</summary>
     internal const string TypesSql = """
         SELECT type FROM tenant_rollups WHERE tenant_id = @tenant AND granularity = 0
-        """;
-
-    internal const string SeqsInRangeSql = """
-        SELECT seq FROM events WHERE tenant_id = @tenant AND seq > @after AND seq <= @up_to
         """;
 
     /// <summary>One logged event as the metrics grains need it, with its user.</summary>
@@ -68,7 +64,8 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// In one snapshot: the tenant's head and the user's events after <paramref name="after"/>.
-    /// Every event of the user at or below the head is in the answer or was at or below <paramref name="after"/>.
+    /// Every event of the user at or below the head is in the answer or was at or below <paramref name="after"/>;
+    /// none above the head is (those may be stored and not yet handed on: the log hands them on later).
     /// </summary>
     public async Task<(long Head, List<CountedEvent> Events)> ReadUserLogAsync(string tenantId, string userId, long after, CancellationToken cancellationToken = default)
     {
@@ -87,6 +84,7 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
             command.Parameters.AddWithValue("tenant", tenantId);
             command.Parameters.AddWithValue("user", userId);
             command.Parameters.AddWithValue("after", after);
+            command.Parameters.AddWithValue("up_to", head);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) events.Add(ReadCounted(reader));
         }
@@ -107,19 +105,6 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
             found[reader.GetGuid(0)] = new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero);
         }
         return found;
-    }
-
-    /// <summary>The sequence numbers stored with after &lt; seq &lt;= upTo.</summary>
-    public async Task<HashSet<long>> ReadSeqsAsync(string tenantId, long after, long upTo, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand(SeqsInRangeSql);
-        command.Parameters.AddWithValue("tenant", tenantId);
-        command.Parameters.AddWithValue("after", after);
-        command.Parameters.AddWithValue("up_to", upTo);
-        var seqs = new HashSet<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) seqs.Add(reader.GetInt64(0));
-        return seqs;
     }
 
     /// <summary>The distinct types of the tenant's stored events.</summary>

@@ -23,6 +23,7 @@ public static class Extensions
             sp.GetService<ILoggerFactory>()));
         services.AddSingleton<EventBatchWriter>();
         services.AddSingleton<EventLogReader>();
+        services.AddSingleton<EventLogHeadStore>();
         services.AddSingleton<TenantRollupStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<SchemaMigrator>();

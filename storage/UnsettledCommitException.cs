@@ -1,12 +1,8 @@
 namespace Telemetry.Storage;
 
 /// <summary>
-/// A group commit whose COMMIT failed without an answer: it may or may not have happened. Carries the
-/// plan it followed (which events got which sequence numbers, which were refused), so that the writer's
-/// caller can tell from the log head whether it did and answer each event accordingly.
+/// A group commit whose COMMIT failed without an answer: it may or may not have happened. Only a new
+/// claim of the tenant's log can tell, because a claim waits until every commit of the old writer ended.
 /// </summary>
-public sealed class UnsettledCommitException(EventBatchWriter.Result planned, Exception inner)
-    : Exception("The commit's outcome is unknown.", inner)
-{
-    public EventBatchWriter.Result Planned { get; } = planned;
-}
+public sealed class UnsettledCommitException(Exception inner)
+    : Exception("The commit's outcome is unknown.", inner);

@@ -32,17 +32,19 @@ public sealed class LostHandOffTests(ClusterFixture fixture)
         await Eventually.HoldsAsync(() => comparison.TenantDiffersAsync(tenantId));
         foreach (var user in users) await Eventually.HoldsAsync(() => comparison.UserDiffersAsync(tenantId, user));
 
-        // A writer commits events and dies before handing them to the metrics grains.
-        var log = new EventLogReader(Cluster.Database);
-        var head = (await log.ReadHeadAsync(tenantId))!.Value;
+        // A writer claims the log, commits events and dies before moving the head over them (so before
+        // counting them in the rollups and handing them to the metrics grains).
+        var claim = (await new EventLogHeadStore(Cluster.Database).ClaimAsync(tenantId, TimeSpan.FromSeconds(10)))!;
         var now = DateTimeOffset.UtcNow;
         var orphans = Enumerable.Range(0, 10).Select(i => new EventRecord(
             Guid.NewGuid(), "orphan", EventStatus.Failure, users[i % 2], null, null, now, now, 5, "{}")).ToList();
-        var written = await new EventBatchWriter(Cluster.Database).AppendAsync(tenantId, head, orphans);
-        Assert.True(written.HeadMatched);
+        var written = await new EventBatchWriter(Cluster.Database).AppendAsync(tenantId, claim.Epoch, claim.HighestSeq + 1, orphans);
+        Assert.True(written.Claimed);
+        Assert.Equal(10, written.InsertedSeqs.Count);
         Assert.NotNull(await comparison.TenantDiffersAsync(tenantId));
 
         // The live log activation is now stale: its next commit is fenced off, stores nothing, and it steps down.
+        // The new activation finds the orphans above the head: it counts them and hands them on.
         var late = factory.Next(users, DateTimeOffset.UtcNow);
         using (var refused = await client.PostAsJsonAsync("v1/events", late))
         {

@@ -1,0 +1,14 @@
+-- One tenant's log commits several groups at once. Two things used to make its commits wait for
+-- each other, and move out of the commit:
+--   * The fence. Each commit compared-and-set tenants.log_head, a row lock held until COMMIT (and its
+--     WAL flush). Now a writer claims the log once, on activation, by raising log_epoch under FOR
+--     UPDATE; each commit checks the epoch under FOR KEY SHARE, which commits share with each other
+--     but which a claim waits for: a new writer starts only after the old one's commits ended, and
+--     the old one's later commits see the new epoch and write nothing.
+--   * The rollups, whose upserts on the same rows (this minute, all time) also waited on each other.
+--     The writer adds them, and moves log_head, in one statement per contiguous run of finished
+--     commits, after those commits: log_head is now the watermark below which every commit has
+--     ended and is counted in tenant_rollups. Events above it may be stored and not yet counted;
+--     readers that pair the head with events (a user's replay, the rollups' load) stop at the head,
+--     and a new writer counts what lies between the head and the highest stored seq before it writes.
+ALTER TABLE tenants ADD COLUMN log_epoch bigint NOT NULL DEFAULT 0;
