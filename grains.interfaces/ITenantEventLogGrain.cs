@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Telemetry.Grains;
 
 /// <summary>
@@ -10,4 +12,11 @@ public interface ITenantEventLogGrain : IGrainWithStringKey
     /// <summary>Stores the events durably (duplicates of stored ids once) and answers one outcome per event, in order.</summary>
     /// <exception cref="StorageUnavailableException">Nothing of this call was stored; it may be retried.</exception>
     Task<AppendOutcome[]> AppendAsync(EventRecord[] events);
+
+    /// <summary>
+    /// Activates the log if it is not, which counts and hands on what an earlier activation committed and
+    /// did not (a silo died meanwhile); the metrics grains call it so that they never wait for the next append.
+    /// </summary>
+    [OneWay]
+    Task WakeAsync();
 }

@@ -90,6 +90,13 @@ public sealed partial class TenantEventLogGrain(
         return await append.Outcome.Task;
     }
 
+    public Task WakeAsync()
+    {
+        if (_steppingDown is null) EnsureAdvancing();
+        _dispatcher.EnsureRunning();
+        return Task.CompletedTask;
+    }
+
     /// <summary>Starts commits of what is pending while fewer than the most allowed are in flight.</summary>
     private void StartCommits()
     {

@@ -4,14 +4,20 @@ using Telemetry.Storage;
 namespace Telemetry.Grains;
 
 /// <summary>
-/// A tenant's live metrics. On activation it loads the rollups that the event log writes in the
-/// same statement as the events, together with the log head they reflect; after that it counts
-/// what the log hands it past that head. Reads never touch PostgreSQL.
+/// A tenant's live metrics. On activation it loads the rollups together with the log head they
+/// reflect (the log moves both in one statement); after that it counts what the log hands it past
+/// that head. Reads never touch PostgreSQL.
 /// </summary>
 public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimeProvider clock, ILogger<TenantMetricsGrain> logger)
     : Grain, ITenantMetricsGrain
 {
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often the tenant's log is woken: if its silo died with commits the head had not passed, they
+    /// are counted once the log activates again, which must not wait for the tenant's next event.
+    /// </summary>
+    private static readonly TimeSpan WakeLogEvery = TimeSpan.FromSeconds(5);
     private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
     private LiveMetricsFeed? _feed;
 
@@ -34,6 +40,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         _metrics.AppliedSeq = head;
         LogLoaded(rows.Count, head);
         this.RegisterGrainTimer(PruneAsync, PruneEvery, PruneEvery);
+        this.RegisterGrainTimer(WakeLogAsync, TimeSpan.Zero, WakeLogEvery);
     }
 
     public Task ApplyAsync(CountedEvent[] events) =>
@@ -89,6 +96,8 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         var totals = _metrics.Totals(MetricsWindow.OneDay, now, out var from);
         return new LiveMetrics(this.GetPrimaryKeyString(), new MetricsOverview(from, now, totals), _metrics.Categories(MetricsWindow.OneDay, now, out _));
     }
+
+    private Task WakeLogAsync(CancellationToken cancellationToken) => GrainFactory.GetGrain<ITenantEventLogGrain>(this.GetPrimaryKeyString()).WakeAsync();
 
     /// <summary>Drops expired buckets here and their rollup rows in PostgreSQL.</summary>
     private async Task PruneAsync(CancellationToken cancellationToken)

@@ -40,6 +40,8 @@ public sealed class UserMetricsGrain(
         _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
         _metrics.Prune(clock.GetUtcNow());
         _metrics.TrimExcess();
+        // Events above the head reach this grain from the log, which must be running to hand them on.
+        await GrainFactory.GetGrain<ITenantEventLogGrain>(tenantId).WakeAsync();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ using Telemetry.Grains;
 
 namespace Telemetry.Storage;
 
-/// <summary>Reads and prunes the per-bucket rollups that the event log writes with the events.</summary>
+/// <summary>Reads and prunes the per-bucket rollups that the event log writes as its head moves.</summary>
 public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
 {
     internal const string LoadSql = """
