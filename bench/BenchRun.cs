@@ -22,6 +22,13 @@ public sealed class BenchRun
     private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,compat,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
     private readonly BenchReport _report = new();
 
+    // The open loop runs at this share of the closed loop's rate just measured: busy, not saturated.
+    private const double OpenLoopShare = 0.8;
+    private const int OpenLoopMaxOutstanding = 512;
+
+    // wrk for the single-event figures when it is installed; null: the .NET closed loop.
+    private WrkLoad? _wrk;
+
     public async Task<int> RunAsync()
     {
         var root = FindRoot();
@@ -62,23 +69,42 @@ public sealed class BenchRun
 
         var processes = new Dictionary<string, int> { ["silo"] = silo.Id, ["gateway"] = gateway.Id, ["floor"] = floor.Id, ["bench"] = Environment.ProcessId };
         MemorySampler Sample() => new(processes, postmaster);
+        // CPU per event: our processes, then any figure's own (the peer), PostgreSQL, and the load
+        // generator (the bench, with wrk as its child).
+        CpuSampler Cpu(params CpuSampler.Tracked[] more) => new(
+        [
+            new("gateway", gateway.Id, CpuSampler.Scope.Own),
+            new("silo", silo.Id, CpuSampler.Scope.Own),
+            new("HTTP floor", floor.Id, CpuSampler.Scope.Own),
+            .. more,
+            .. postmaster is { } pm ? [new CpuSampler.Tracked("PostgreSQL", pm, CpuSampler.Scope.Tree)] : Array.Empty<CpuSampler.Tracked>(),
+            new("load generator", Environment.ProcessId, CpuSampler.Scope.OwnAndReaped),
+        ]);
 
         var ingestKey = (await keys.CreateTenantAsync("bench-ingest"))!.Key;
         using var scraper = new HttpClient();
         var commits = new CommitProfile(scraper, new Uri($"http://127.0.0.1:{siloHttpPort}/"));
         if (_parts.Contains("ceilings") || _parts.Contains("ingest"))
         {
+            _wrk = await WrkLoad.FindAsync(root);
+            _report.Note(_wrk is { } wrk
+                ? Invariant($"load generator of the closed-loop single-event figures (HTTP floor, single-event ingest, peer): {wrk.Version}, a thread a core, bench/wrk-single-event.lua (only 201 answers count as events); of the open loops and batches: .NET HttpClient in the bench process")
+                : "load generator of every figure: .NET HttpClient in the bench process (wrk not found: ./telemetry bench installs Debian's wrk as root or through sudo; BENCH_GENERATOR=dotnet chooses this)");
             // Ceilings, measured first on the idle machine, then ingest against them.
             var copyRate = await RawCopyAsync(database, keys, Sample);
-            var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, "HTTP floor: bare endpoint, 64 connections", "ceiling for single-event ingest");
+            var floorResult = await SingleAsync(floorUri, "unused", 64, Sample, Cpu(), "HTTP floor: bare endpoint, 64 connections", "HTTP floor", "ceiling for single-event ingest");
             await commits.StartAsync();
-            var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, "single-event ingest, 64 connections", null);
+            var single = await SingleAsync(gatewayUri, ingestKey, 64, Sample, Cpu(), "single-event ingest, 64 connections", "single-event ingest", null);
             _report.Note("single-event ingest, the silo's group commits: " + await commits.DescribeAsync());
             var singleRatio = single.ItemsPerSecond / floorResult.ItemsPerSecond;
-            _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: at least 0.3 with p99 at most 25 ms: {(singleRatio >= 0.3 && single.Percentile(99) <= 25 ? "met" : "not met")})"));
-            await PeerAsync(root, database, postgres.ConnectionString, single, Sample);
+            _report.Note(Invariant($"single-event ingest / HTTP floor = {singleRatio:F3} (goal: at least 0.3 with p99 at most 25 ms: {(singleRatio >= 0.3 && single.P99Ms <= 25 ? "met" : "not met")})"));
+            var openRate = TwoSignificantDigits(OpenLoopShare * single.ItemsPerSecond);
             await commits.StartAsync();
-            var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample);
+            await OpenLoopAsync(gatewayUri, ingestKey, openRate, Invariant($"{OpenLoopShare:P0} of its closed loop's"), Sample, Cpu(), "single-event ingest", null);
+            _report.Note("single-event ingest, open loop, the silo's group commits: " + await commits.DescribeAsync());
+            await PeerAsync(root, database, postgres.ConnectionString, single, openRate, Sample, Cpu);
+            await commits.StartAsync();
+            var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample, Cpu());
             _report.Note("batch ingest, the silo's group commits: " + await commits.DescribeAsync());
             _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
         }
@@ -108,7 +134,8 @@ public sealed class BenchRun
             await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
         }
 
-        var machine = Invariant($"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB; load generator, one silo, one gateway and PostgreSQL on this machine; Release builds; {_duration.TotalSeconds:F0} s per load after {_warmup.TotalSeconds:F0} s of warm-up.");
+        var generator = _wrk is { } w ? $"{w.Version} for closed-loop single events, .NET HttpClient for the rest" : ".NET HttpClient";
+        var machine = Invariant($"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB; load generator ({generator}), one silo, one gateway and PostgreSQL on this machine; Release builds; {_duration.TotalSeconds:F0} s per load after {_warmup.TotalSeconds:F0} s of warm-up. CPU per event is each process's user and system time over the measured span (PostgreSQL: all its processes) divided by the events stored in it; the rest of the machine is everything else busy meanwhile (idle processes, the kernel's threads, any other work on the host).");
         var output = Environment.GetEnvironmentVariable("BENCH_OUTPUT") ?? Path.Combine(root, "bench", "results", $"{DateTimeOffset.UtcNow:yyyy-MM-dd}.md");
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         await File.WriteAllTextAsync(output, _report.Render(machine));
@@ -116,8 +143,12 @@ public sealed class BenchRun
         return 0;
     }
 
-    /// <summary>The per-request-INSERT peer under the same load as single-event ingest, and the ratio of the two.</summary>
-    private async Task PeerAsync(string root, NpgsqlDataSource database, string connectionString, ClosedLoopLoad.Result single, Func<MemorySampler> sample)
+    /// <summary>
+    /// The per-request-INSERT peer under the same load as single-event ingest, and the ratio of the two;
+    /// then in an open loop at the rate ours had (or 0.8 of the peer's own, if lower).
+    /// </summary>
+    private async Task PeerAsync(string root, NpgsqlDataSource database, string connectionString, LoadResult single, double openRate, Func<MemorySampler> sample,
+        Func<CpuSampler.Tracked[], CpuSampler> cpu)
     {
         var port = LoopbackPort.Free();
         await using var peer = await PeerApp.StartAsync(root, database, connectionString, port);
@@ -128,8 +159,14 @@ public sealed class BenchRun
         }
         var uri = new Uri($"http://127.0.0.1:{port}/");
         await WaitReadyAsync(uri, peer);
-        var result = await SingleAsync(uri, "unused", 64, sample, Invariant($"per-request INSERT peer: Fastify + node-postgres, {Environment.ProcessorCount} workers, 64 connections"), "peer for single-event ingest");
+        // The peer is a Node.js cluster: its primary and the workers it forked.
+        CpuSampler.Tracked[] node = [new("peer", peer.Id, CpuSampler.Scope.Tree)];
+        var result = await SingleAsync(uri, "unused", 64, sample, cpu(node), Invariant($"per-request INSERT peer: Fastify + node-postgres, {Environment.ProcessorCount} workers, 64 connections"),
+            "per-request INSERT peer", "peer for single-event ingest");
         _report.Note(Invariant($"single-event ingest / per-request INSERT peer = {single.ItemsPerSecond / result.ItemsPerSecond:F2} (goal: at least 5: {(single.ItemsPerSecond >= 5 * result.ItemsPerSecond ? "met" : "not met")})"));
+        var ownRate = TwoSignificantDigits(OpenLoopShare * result.ItemsPerSecond);
+        var (peerOpenRate, why) = openRate <= ownRate ? (openRate, "the rate of ours") : (ownRate, Invariant($"{OpenLoopShare:P0} of its closed loop's, below ours"));
+        await OpenLoopAsync(uri, "unused", peerOpenRate, why, sample, cpu(node), "per-request INSERT peer", "peer for the open loop");
     }
 
     private async Task<double> RawCopyAsync(NpgsqlDataSource database, ApiKeyStore keys, Func<MemorySampler> sample)
@@ -156,20 +193,50 @@ public sealed class BenchRun
         return rate;
     }
 
-    private async Task<ClosedLoopLoad.Result> SingleAsync(Uri target, string key, int connections, Func<MemorySampler> sample, string figure, string? against)
+    /// <summary>A closed loop of single events over <paramref name="connections"/> connections, by wrk when there is one; <paramref name="cpuFigure"/> names its CPU line.</summary>
+    private async Task<LoadResult> SingleAsync(Uri target, string key, int connections, Func<MemorySampler> sample, CpuSampler cpu, string figure, string cpuFigure, string? against)
     {
-        using var client = Client(target, key, connections);
         await using var memory = sample();
-        var result = await ClosedLoopLoad.RunAsync(connections, _warmup, _duration, async (w, n) =>
+        LoadResult result;
+        if (_wrk is { } wrk)
         {
-            using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), new StringContent(EventRows.Json(w, n, 0), Encoding.UTF8, "application/json"));
-            return response.StatusCode == HttpStatusCode.Created ? 1 : 0;
-        });
-        _report.Add(figure, Rate(result, "events/s"), result.Percentile(50), result.Percentile(99), against ?? "", memory.PeaksMiB);
+            result = await wrk.RunAsync(target, key, connections, _warmup, _duration, cpu.Start, cpu.Stop);
+        }
+        else
+        {
+            using var client = Client(target, key, connections);
+            result = await ClosedLoopLoad.RunAsync(connections, _warmup, _duration, async (w, n) =>
+            {
+                using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), new StringContent(EventRows.Json(w, n, 0), Encoding.UTF8, "application/json"));
+                return response.StatusCode == HttpStatusCode.Created ? 1 : 0;
+            }, cpu.Start, cpu.Stop);
+        }
+        _report.Add(figure, Rate(result, "events/s"), result.P50Ms, result.P99Ms, against ?? "", memory.PeaksMiB);
+        _report.Note(cpu.Describe(cpuFigure, result.Items));
         return result;
     }
 
-    private async Task<ClosedLoopLoad.Result> BatchAsync(Uri target, string key, int connections, int size, Func<MemorySampler> sample)
+    /// <summary>
+    /// Single events at a fixed <paramref name="rate"/>, each timed from when it was due (no coordinated
+    /// omission); without <paramref name="against"/>, the row says whether p99 met the goal of 25 ms.
+    /// </summary>
+    private async Task OpenLoopAsync(Uri target, string key, double rate, string whyThatRate, Func<MemorySampler> sample, CpuSampler cpu, string figure, string? against)
+    {
+        using var client = Client(target, key, OpenLoopMaxOutstanding);
+        await using var memory = sample();
+        var result = await OpenLoopLoad.RunAsync(rate, OpenLoopMaxOutstanding, _warmup, _duration, async n =>
+        {
+            // 64 session ids, as over the closed loop's 64 connections.
+            using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), new StringContent(EventRows.Json((int)(n % 64), (int)(n / 64), 0), Encoding.UTF8, "application/json"));
+            return response.StatusCode == HttpStatusCode.Created ? 1 : 0;
+        }, cpu.Start, cpu.Stop);
+        var name = Invariant($"{figure}, open loop at {rate:N0} events/s ({whyThatRate}), up to {OpenLoopMaxOutstanding} outstanding");
+        _report.Add(name, Rate(result, "events/s"), result.P50Ms, result.P99Ms,
+            (against ?? $"goal p99 at most 25 ms at that rate: {(result.P99Ms <= 25 ? "met" : "not met")}") + "; latency from each request's due time", memory.PeaksMiB);
+        _report.Note(cpu.Describe(figure + ", open loop", result.Items));
+    }
+
+    private async Task<LoadResult> BatchAsync(Uri target, string key, int connections, int size, Func<MemorySampler> sample, CpuSampler cpu)
     {
         using var client = Client(target, key, connections);
         await using var memory = sample();
@@ -177,8 +244,9 @@ public sealed class BenchRun
         {
             using var response = await client.PostAsync(new Uri("v1/events/batch", UriKind.Relative), new StringContent(EventRows.Batch(w, n, size), Encoding.UTF8, "application/json"));
             return response.StatusCode == HttpStatusCode.OK ? size : 0;
-        });
-        _report.Add(Invariant($"batch ingest, {size} events a request, {connections} connections"), Rate(result, "events/s"), result.Percentile(50), result.Percentile(99), "raw COPY", memory.PeaksMiB);
+        }, cpu.Start, cpu.Stop);
+        _report.Add(Invariant($"batch ingest, {size} events a request, {connections} connections"), Rate(result, "events/s"), result.P50Ms, result.P99Ms, "raw COPY", memory.PeaksMiB);
+        _report.Note(cpu.Describe("batch ingest", result.Items));
         return result;
     }
 
@@ -191,7 +259,7 @@ public sealed class BenchRun
             using var response = await client.PostAsync(new Uri("collect", UriKind.Relative), new StringContent(LearnerEvents.Collect(w, n, 100), Encoding.UTF8, "application/json"));
             return response.StatusCode == HttpStatusCode.OK ? 100 : 0;
         });
-        _report.Add("event collector POST /collect, 100 learner events a request, 16 connections", Rate(result, "events/s"), result.Percentile(50), result.Percentile(99),
+        _report.Add("event collector POST /collect, 100 learner events a request, 16 connections", Rate(result, "events/s"), result.P50Ms, result.P99Ms,
             Invariant($"goal ten times its 1,000/s: {(result.ItemsPerSecond >= 10_000 ? "met" : "not met")}"), memory.PeaksMiB);
     }
 
@@ -233,8 +301,8 @@ public sealed class BenchRun
         });
         await stopIngest.CancelAsync();
         await ingest;
-        _report.Add(figure + " (overview and categories, 32 readers, 16 single-event writers)", Rate(result, "reads/s"), result.Percentile(50), result.Percentile(99),
-            Invariant($"goal 30,000 reads/s with p99 under 5 ms: {(result.RequestsPerSecond >= 30_000 && result.Percentile(99) < 5 ? "met" : "not met")}"), memory.PeaksMiB);
+        _report.Add(figure + " (overview and categories, 32 readers, 16 single-event writers)", Rate(result, "reads/s"), result.P50Ms, result.P99Ms,
+            Invariant($"goal 30,000 reads/s with p99 under 5 ms: {(result.RequestsPerSecond >= 30_000 && result.P99Ms < 5 ? "met" : "not met")}"), memory.PeaksMiB);
     }
 
     private async Task<(string Tenant, string Key)> LoadReadTenantAsync(NpgsqlDataSource database, ApiKeyStore keys)
@@ -319,8 +387,8 @@ public sealed class BenchRun
                 using var response = await client.GetAsync(uri);
                 return response.StatusCode == HttpStatusCode.OK ? 1 : 0;
             });
-            _report.Add(Invariant($"{figure}, {_readEvents:N0} stored, 8 clients"), Rate(result, "pages/s"), result.Percentile(50), result.Percentile(99),
-                Invariant($"goal p99 under 50 ms: {(result.Percentile(99) < 50 ? "met" : "not met")}"), memory.PeaksMiB);
+            _report.Add(Invariant($"{figure}, {_readEvents:N0} stored, 8 clients"), Rate(result, "pages/s"), result.P50Ms, result.P99Ms,
+                Invariant($"goal p99 under 50 ms: {(result.P99Ms < 50 ? "met" : "not met")}"), memory.PeaksMiB);
         }
     }
 
@@ -364,7 +432,15 @@ public sealed class BenchRun
         return client;
     }
 
-    private static string Rate(ClosedLoopLoad.Result result, string unit) =>
+    /// <summary>A rate rounded to two significant digits (3,600 rather than 3,587), so that a row's name reads well.</summary>
+    private static double TwoSignificantDigits(double value)
+    {
+        if (value < 10) return Math.Max(1, Math.Round(value));
+        var unit = Math.Pow(10, Math.Floor(Math.Log10(value)) - 1);
+        return Math.Round(value / unit) * unit;
+    }
+
+    private static string Rate(LoadResult result, string unit) =>
         Invariant($"{result.ItemsPerSecond:N0} {unit}") + (result.Failures > 0 ? Invariant($" ({result.Failures} failed)") : "");
 
     private static async Task WaitReadyAsync(Uri target, params BenchProcess[] processes)

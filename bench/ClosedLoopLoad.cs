@@ -8,26 +8,14 @@ namespace Telemetry.Bench;
 /// </summary>
 public static class ClosedLoopLoad
 {
-    /// <summary>What a run measured. Units are requests; <see cref="Items"/> counts what they carried (events, rows).</summary>
-    public sealed record Result(long Requests, long Items, long Failures, TimeSpan Elapsed, double[] LatenciesMs)
-    {
-        public double RequestsPerSecond => Requests / Elapsed.TotalSeconds;
-
-        public double ItemsPerSecond => Items / Elapsed.TotalSeconds;
-
-        public double Percentile(double p)
-        {
-            if (LatenciesMs.Length == 0) return double.NaN;
-            var sorted = LatenciesMs.Order().ToArray();
-            return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
-        }
-    }
-
     /// <summary>
     /// Runs <paramref name="workers"/> loops of <paramref name="request"/> (worker index, request number → items
-    /// carried, or 0 for a failure) for a warm-up, then measures for <paramref name="duration"/>.
+    /// carried, or 0 for a failure) for a warm-up, then measures for <paramref name="duration"/>;
+    /// <paramref name="measuringStarted"/> and <paramref name="measuringEnded"/> run at the measured
+    /// span's edges, for samplers that must see that span only (not the warm-up).
     /// </summary>
-    public static async Task<Result> RunAsync(int workers, TimeSpan warmup, TimeSpan duration, Func<int, int, Task<int>> request)
+    public static async Task<LoadResult> RunAsync(int workers, TimeSpan warmup, TimeSpan duration, Func<int, int, Task<int>> request,
+        Action? measuringStarted = null, Action? measuringEnded = null)
     {
         var measuring = false;
         var stop = false;
@@ -68,15 +56,17 @@ public static class ClosedLoopLoad
         }).ToArray();
 
         await Task.Delay(warmup);
+        measuringStarted?.Invoke();
         Volatile.Write(ref measuring, true);
         var clock = Stopwatch.StartNew();
         await Task.Delay(duration);
         Volatile.Write(ref measuring, false);
         var elapsed = clock.Elapsed;
+        measuringEnded?.Invoke();
         var counted = (Interlocked.Read(ref requests), Interlocked.Read(ref items), Interlocked.Read(ref failures));
         Volatile.Write(ref stop, true);
         await Task.WhenAll(tasks);
         // Latencies recorded after the measured span ended belong to no figure.
-        return new Result(counted.Item1, counted.Item2, counted.Item3, elapsed, [.. latencies.SelectMany(l => l).Take((int)counted.Item1)]);
+        return LoadResult.FromLatencies(counted.Item1, counted.Item2, counted.Item3, elapsed, latencies.SelectMany(l => l).Take((int)counted.Item1));
     }
 }
