@@ -17,11 +17,19 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         LIMIT @limit
         """;
 
+    /// <summary>
+    /// The head and the user's events up to it, in one statement and so one snapshot (no transaction, one
+    /// round trip: it runs on every user grain's activation). A row with null seq when there are none.
+    /// </summary>
     internal const string UserLogSql = """
-        SELECT seq, type, status, occurred_at, duration_ms
-        FROM events
-        WHERE tenant_id = @tenant AND user_id = @user AND seq > @after AND seq <= @up_to
-        ORDER BY seq
+        SELECT t.log_head, e.seq, e.type, e.status, e.occurred_at, e.duration_ms
+        FROM tenants t
+        LEFT JOIN LATERAL (
+            SELECT seq, type, status, occurred_at, duration_ms
+            FROM events
+            WHERE tenant_id = @tenant AND user_id = @user AND seq > @after AND seq <= t.log_head
+            ORDER BY seq) e ON true
+        WHERE t.tenant_id = @tenant
         """;
 
     internal const string ReceivedAtSql = """
@@ -69,26 +77,24 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(long Head, List<CountedEvent> Events)> ReadUserLogAsync(string tenantId, string userId, long after, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        long head;
-        await using (var headCommand = new NpgsqlCommand(HeadSql, connection, transaction))
-        {
-            headCommand.Parameters.AddWithValue("tenant", tenantId);
-            head = await headCommand.ExecuteScalarAsync(cancellationToken) is long h ? h : 0;
-        }
-
+        await using var command = dataSource.CreateCommand(UserLogSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        command.Parameters.AddWithValue("user", userId);
+        command.Parameters.AddWithValue("after", after);
+        long head = 0;
         var events = new List<CountedEvent>();
-        await using (var command = new NpgsqlCommand(UserLogSql, connection, transaction))
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            command.Parameters.AddWithValue("tenant", tenantId);
-            command.Parameters.AddWithValue("user", userId);
-            command.Parameters.AddWithValue("after", after);
-            command.Parameters.AddWithValue("up_to", head);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) events.Add(ReadCounted(reader));
+            head = reader.GetInt64(0);
+            if (reader.IsDBNull(1)) continue;
+            events.Add(new CountedEvent(
+                reader.GetInt64(1),
+                reader.GetString(2),
+                EventBatchWriter.ParseStatus(reader.IsDBNull(3) ? null : reader.GetString(3)),
+                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
+                reader.IsDBNull(5) ? null : reader.GetDouble(5)));
         }
-        await transaction.CommitAsync(cancellationToken);
         return (head, events);
     }
 
