@@ -15,6 +15,19 @@ public static class EventRows
         string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{{\"id\":\"{Guid.NewGuid()}\",\"type\":\"bench_{(n + i) % Types}\",\"status\":\"{((n + i) % 10 == 0 ? "failure" : "success")}\",\"user_id\":\"user-{(worker * 7919 + n * 31 + i) % Users}\",\"session_id\":\"s-{worker}\",\"duration_ms\":{(n + i) % 500},\"properties\":{{\"worker\":{worker},\"n\":{n}}}}}");
 
+    /// <summary>A batch with one event for each of the users <paramref name="firstUser"/> onward.</summary>
+    public static string UsersBatch(int firstUser, int count)
+    {
+        var builder = new StringBuilder("{\"events\":[");
+        for (var u = firstUser; u < firstUser + count; u++)
+        {
+            if (u > firstUser) builder.Append(',');
+            builder.Append(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{{\"id\":\"{Guid.NewGuid()}\",\"type\":\"bench_{u % Types}\",\"status\":\"success\",\"user_id\":\"user-{u}\",\"duration_ms\":{u % 500}}}"));
+        }
+        return builder.Append("]}").ToString();
+    }
+
     public static string Batch(int worker, int n, int size)
     {
         var builder = new StringBuilder("{\"events\":[");

@@ -13,11 +13,14 @@ public sealed class EventLogOptions
     public int MaxTypes { get; set; } = 10_000;
 
     /// <summary>
-    /// Group commits of one tenant in flight at once (default 4). One at a time, a tenant's rate was one
-    /// group per commit's latency; with several, groups commit while others wait on PostgreSQL. Each
-    /// holds a pooled connection while it runs.
+    /// Group commits of one tenant in flight at once (default 1). With one, a tenant's rate is one group per
+    /// commit's latency; with several, groups commit while others wait on PostgreSQL, which pays where the
+    /// commit's latency is the limit (PostgreSQL on its own machine, a synchronous standby). Where the CPU
+    /// is the limit, several make groups smaller and each event dearer: on the 2-core bench machine, 4 in
+    /// flight gave 1,843 single events/s at 998 µs of CPU an event, 1 gave 3,188/s at 543 µs
+    /// (bench/results/2026-12-04-pipelined-4.md and -1.md). Each holds a pooled connection while it runs.
     /// </summary>
-    public int CommitsInFlight { get; set; } = 4;
+    public int CommitsInFlight { get; set; } = 1;
 
     /// <summary>Longest a new activation of a tenant's log waits for the previous writer's commits to end (default 10 s).</summary>
     public TimeSpan ClaimLockTimeout { get; set; } = TimeSpan.FromSeconds(10);

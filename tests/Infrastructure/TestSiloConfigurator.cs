@@ -3,6 +3,8 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using Microsoft.Extensions.DependencyInjection;
+using Telemetry.Grains;
 using Telemetry.Silo;
 using Telemetry.Storage;
 
@@ -10,7 +12,7 @@ namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>
 /// Silos of a test cluster wired as in production: ADO.NET clustering and grain storage on the test
-/// PostgreSQL, and the same grain services. Failure detection is shortened so that a killed silo is
+/// PostgreSQL, and the same grain services (with 4 commits of a tenant in flight). Failure detection is shortened so that a killed silo is
 /// declared dead in a few seconds instead of about fifteen.
 /// </summary>
 public sealed class TestSiloConfigurator : IHostConfigurator
@@ -23,6 +25,9 @@ public sealed class TestSiloConfigurator : IHostConfigurator
             o.ConnectionString = context.Configuration[DatabaseOptions.ConfigurationKey];
         });
         silo.AddTelemetryGrains(context.Configuration);
+        // Several commits of a tenant in flight, so that the in-process tests exercise that path; the
+        // silo processes of the fault tests run with the default of one.
+        silo.Services.PostConfigure<EventLogOptions>(o => o.CommitsInFlight = 4);
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
