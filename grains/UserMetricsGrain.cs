@@ -13,7 +13,7 @@ namespace Telemetry.Grains;
 /// </summary>
 public sealed class UserMetricsGrain(
     [PersistentState("user-metrics", StorageNames.Grains)] IPersistentState<UserMetricsState> snapshot,
-    EventLogReader log,
+    UserLogBatchReader log,
     TimeProvider clock)
     : Grain, IUserMetricsGrain, IGrainMigrationParticipant
 {
@@ -35,7 +35,7 @@ public sealed class UserMetricsGrain(
         ReleaseSnapshot();
 
         var (tenantId, userId) = UserKey.Parse(this.GetPrimaryKeyString());
-        var (head, events) = await log.ReadUserLogAsync(tenantId, userId, state.AppliedSeq, cancellationToken);
+        var (head, events) = await log.ReadAsync(tenantId, userId, state.AppliedSeq, cancellationToken);
         _unsaved += _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
         _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
         _metrics.Prune(clock.GetUtcNow());

@@ -83,6 +83,11 @@ public static class Extensions
             (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
         silo.Services.AddTelemetryStorage(configuration);
         silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
+        silo.Services.AddOptions<UserLogReadOptions>()
+            .Bind(configuration.GetSection(UserLogReadOptions.Section))
+            .Validate(o => o.MaxConcurrentReads > 0 && o.MaxUsersPerRead > 0, $"{UserLogReadOptions.Section}:MaxConcurrentReads and MaxUsersPerRead must be positive.")
+            .ValidateOnStart();
+        silo.Services.AddSingleton<UserLogBatchReader>();
         silo.Services.Configure<RetentionOptions>(o => RetentionOptions.Bind(o, configuration));
         silo.Services.AddSingleton<EventPartitionMaintenance>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());

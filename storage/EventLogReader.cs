@@ -18,18 +18,21 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// The head and the user's events up to it, in one statement and so one snapshot (no transaction, one
-    /// round trip: it runs on every user grain's activation). A row with null seq when there are none.
+    /// For each (tenant, user, after) asked: the tenant's head and the user's events past after up to it, all
+    /// in one statement and so one snapshot (no transaction, one round trip for many activations). A row
+    /// with null seq for a user with none; no row for a tenant that does not exist.
     /// </summary>
-    internal const string UserLogSql = """
-        SELECT t.log_head, e.seq, e.type, e.status, e.occurred_at, e.duration_ms
-        FROM tenants t
+    internal const string UsersLogSql = """
+        SELECT r.i::int, t.log_head, e.seq, e.type, e.status, e.occurred_at, e.duration_ms
+        FROM unnest(@tenant::text[], @user::text[], @after::bigint[]) WITH ORDINALITY AS r(tenant_id, user_id, after, i)
+        JOIN tenants t ON t.tenant_id = r.tenant_id
         LEFT JOIN LATERAL (
             SELECT seq, type, status, occurred_at, duration_ms
             FROM events
-            WHERE tenant_id = @tenant AND user_id = @user AND seq > @after AND seq <= t.log_head
+            WHERE events.tenant_id = r.tenant_id AND events.user_id = r.user_id
+              AND events.seq > r.after AND events.seq <= t.log_head
             ORDER BY seq) e ON true
-        WHERE t.tenant_id = @tenant
+        ORDER BY r.i, e.seq
         """;
 
     internal const string ReceivedAtSql = """
@@ -70,32 +73,49 @@ public sealed class EventLogReader(NpgsqlDataSource dataSource)
         return events;
     }
 
+    /// <summary>A user's log as a metrics grain's activation reads it: the tenant's head and the user's events up to it.</summary>
+    public sealed record UserLog(long Head, List<CountedEvent> Events);
+
+    /// <summary>Which user's log to read: their events with seq above <paramref name="After"/>.</summary>
+    public readonly record struct UserLogRequest(string TenantId, string UserId, long After);
+
     /// <summary>
-    /// In one snapshot: the tenant's head and the user's events after <paramref name="after"/>.
-    /// Every event of the user at or below the head is in the answer or was at or below <paramref name="after"/>;
+    /// In one snapshot, for each request: the tenant's head and the user's events after its position, in
+    /// order. Every event of the user at or below the head is in the answer or was at or below the position;
     /// none above the head is (those may be stored and not yet handed on: the log hands them on later).
+    /// Head 0 and no events for a tenant that does not exist.
     /// </summary>
-    public async Task<(long Head, List<CountedEvent> Events)> ReadUserLogAsync(string tenantId, string userId, long after, CancellationToken cancellationToken = default)
+    public async Task<UserLog[]> ReadUsersLogsAsync(IReadOnlyList<UserLogRequest> requests, CancellationToken cancellationToken = default)
     {
-        await using var command = dataSource.CreateCommand(UserLogSql);
-        command.Parameters.AddWithValue("tenant", tenantId);
-        command.Parameters.AddWithValue("user", userId);
+        var n = requests.Count;
+        var tenants = new string[n];
+        var users = new string[n];
+        var after = new long[n];
+        var logs = new UserLog[n];
+        for (var i = 0; i < n; i++)
+        {
+            (tenants[i], users[i], after[i]) = (requests[i].TenantId, requests[i].UserId, requests[i].After);
+            logs[i] = new UserLog(0, []);
+        }
+
+        await using var command = dataSource.CreateCommand(UsersLogSql);
+        command.Parameters.AddWithValue("tenant", tenants);
+        command.Parameters.AddWithValue("user", users);
         command.Parameters.AddWithValue("after", after);
-        long head = 0;
-        var events = new List<CountedEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            head = reader.GetInt64(0);
-            if (reader.IsDBNull(1)) continue;
-            events.Add(new CountedEvent(
-                reader.GetInt64(1),
-                reader.GetString(2),
-                EventBatchWriter.ParseStatus(reader.IsDBNull(3) ? null : reader.GetString(3)),
-                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero),
-                reader.IsDBNull(5) ? null : reader.GetDouble(5)));
+            var i = reader.GetInt32(0) - 1;
+            if (logs[i].Head == 0) logs[i] = logs[i] with { Head = reader.GetInt64(1) };
+            if (reader.IsDBNull(2)) continue;
+            logs[i].Events.Add(new CountedEvent(
+                reader.GetInt64(2),
+                reader.GetString(3),
+                EventBatchWriter.ParseStatus(reader.IsDBNull(4) ? null : reader.GetString(4)),
+                new DateTimeOffset(reader.GetDateTime(5), TimeSpan.Zero),
+                reader.IsDBNull(6) ? null : reader.GetDouble(6)));
         }
-        return (head, events);
+        return logs;
     }
 
     /// <summary>When each stored event of <paramref name="ids"/> was received.</summary>

@@ -28,6 +28,12 @@ public sealed partial class EventValidator(TimeProvider clock)
     public const int MaxTicketIdLength = 256;
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// Earliest time an event may carry: the Unix epoch. Below it lie the calendar's ends, which Npgsql writes as
+    /// PostgreSQL's -infinity (0001-01-01 is DateTime.MinValue): such an event would fall in no bucket of any series.
+    /// </summary>
+    public static readonly DateTimeOffset EarliestTimestamp = DateTimeOffset.UnixEpoch;
+
     /// <summary>The current time as the store keeps it (microseconds): an event's receipt time.</summary>
     public DateTimeOffset Now() => TruncateToMicroseconds(clock.GetUtcNow());
 
@@ -65,6 +71,7 @@ public sealed partial class EventValidator(TimeProvider clock)
         {
             if (!TryParseRfc3339(timestampText, out timestamp)) errors.Add(new FieldError("timestamp", "must be an RFC 3339 date-time with an offset, such as 2026-11-23T06:04:27Z"));
             else if (timestamp - receivedAt > MaxFutureSkew) errors.Add(new FieldError("timestamp", "must not be more than 24 hours in the future"));
+            else if (timestamp < EarliestTimestamp) errors.Add(new FieldError("timestamp", "must not be before 1970-01-01T00:00:00Z"));
         }
 
         if (draft.DurationMs is { } duration && (!double.IsFinite(duration) || duration < 0 || duration > MaxDurationMs))

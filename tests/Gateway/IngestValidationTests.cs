@@ -49,6 +49,8 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
         { """{"type": "a", "timestamp": "2026-01-01 00:00:00Z"}""", "timestamp" },
         { """{"type": "a", "timestamp": 1700000000}""", "timestamp" },
         { $$"""{"type": "a", "timestamp": "{{Future}}"}""", "timestamp" },
+        { """{"type": "a", "timestamp": "0001-01-01T00:00:00Z"}""", "timestamp" },
+        { """{"type": "a", "timestamp": "1969-12-31T23:59:59.999999Z"}""", "timestamp" },
         { """{"type": "a", "duration_ms": -1}""", "duration_ms" },
         { """{"type": "a", "duration_ms": -0.001}""", "duration_ms" },
         { """{"type": "a", "duration_ms": "5"}""", "duration_ms" },
