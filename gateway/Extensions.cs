@@ -89,6 +89,10 @@ public static class Extensions
         services.Configure<TutorLoggerApi.AnonymousTenantOptions>(o => o.TenantId = configuration["TELEMETRY_ANONYMOUS_TENANT"] is { Length: > 0 } t ? t : null);
         services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<LiveMetricsHub>();
+        services.AddOptions<MetricsReadOptions>()
+            .Bind(configuration.GetSection(MetricsReadOptions.Section))
+            .Validate(o => o.PushedCopyMaxAge >= TimeSpan.Zero, $"{MetricsReadOptions.Section}:PushedCopyMaxAge must not be negative.")
+            .ValidateOnStart();
         services.AddHostedService(sp => sp.GetRequiredService<LiveMetricsHub>());
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)

@@ -5,13 +5,18 @@ using Telemetry.Grains;
 namespace Telemetry.Gateway.Live;
 
 /// <summary>
-/// This gateway's live listeners, by tenant. The first listener of a tenant subscribes one observer
-/// of this gateway to the tenant's metrics grain; the grain pushes changes to it, and it hands them
-/// to every listener of the tenant. The last listener to leave unsubscribes it. Subscriptions are
-/// renewed while they have listeners, so that a grain that moved or a subscription that lapsed comes back.
+/// This gateway's live subscriptions, by tenant. The first listener of a tenant (a live stream) or the
+/// first read of its 24h metrics subscribes one observer of this gateway to the tenant's metrics grain;
+/// the grain pushes changes to it (at most once a second), and it hands them to every listener and keeps
+/// the newest as the tenant's copy, from which reads are answered while it is fresh. A subscription ends
+/// when its last listener left and nobody read the copy for <see cref="ReadersKeepFor"/>; it is renewed
+/// until then, so that a grain that moved or a subscription that lapsed comes back.
 /// </summary>
-public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveMetricsHub> logger) : IHostedService, IDisposable
+public sealed partial class LiveMetricsHub(IClusterClient cluster, TimeProvider clock, ILogger<LiveMetricsHub> logger) : IHostedService, IDisposable
 {
+    /// <summary>How long a subscription made for reads outlives the last read.</summary>
+    public static readonly TimeSpan ReadersKeepFor = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<string, TenantFeed> _feeds = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private PeriodicTimer? _renewal;
@@ -23,6 +28,9 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
     /// <summary>Tenants this gateway holds a subscription for.</summary>
     public int SubscriptionCount => _feeds.Count;
 
+    /// <summary>Whether this gateway holds a subscription for the tenant (for listeners or readers).</summary>
+    public bool IsSubscribed(string tenantId) => _feeds.ContainsKey(tenantId);
+
     /// <summary>A new listener of <paramref name="tenantId"/>; dispose it when the client goes.</summary>
     public async Task<Listener> ListenAsync(string tenantId, CancellationToken cancellationToken)
     {
@@ -32,7 +40,7 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
         lock (_gate)
         {
             first = !_feeds.TryGetValue(tenantId, out var existing);
-            feed = existing ?? _feeds.GetOrAdd(tenantId, id => new TenantFeed(id, cluster));
+            feed = existing ?? _feeds.GetOrAdd(tenantId, id => new TenantFeed(id, cluster, clock));
             feed.Add(listener);
         }
         if (first)
@@ -48,6 +56,42 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
             }
         }
         return listener;
+    }
+
+    /// <summary>
+    /// The tenant's 24h metrics: this gateway's copy when it is at most <paramref name="maxAge"/> old (its age
+    /// with it), else the grain's answer (age zero), which becomes the copy. The first read of a tenant
+    /// subscribes, so that while its metrics change the copy follows them and reads stay on this gateway.
+    /// </summary>
+    public async Task<(LiveMetrics Metrics, TimeSpan Age)> ReadAsync(string tenantId, TimeSpan maxAge)
+    {
+        var now = clock.GetUtcNow();
+        TenantFeed feed;
+        bool first;
+        lock (_gate)
+        {
+            first = !_feeds.TryGetValue(tenantId, out var existing);
+            feed = existing ?? _feeds.GetOrAdd(tenantId, id => new TenantFeed(id, cluster, clock));
+            feed.ReadAt = now;
+        }
+        if (first) _ = SubscribeForReadsAsync(feed);
+        if (feed.Copy is { } copy && now - copy.ReceivedAt <= maxAge) return (copy.Metrics, now - copy.ReceivedAt);
+
+        var metrics = await cluster.GetGrain<ITenantMetricsGrain>(tenantId).GetLiveAsync();
+        feed.Keep(metrics, clock.GetUtcNow());
+        return (metrics, TimeSpan.Zero);
+    }
+
+    private async Task SubscribeForReadsAsync(TenantFeed feed)
+    {
+        try
+        {
+            await feed.SubscribeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogRenewFailed(ex, feed.TenantId);
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -72,7 +116,7 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
         TenantFeed? emptied = null;
         lock (_gate)
         {
-            if (_feeds.TryGetValue(listener.TenantId, out var feed) && feed.Remove(listener) == 0)
+            if (_feeds.TryGetValue(listener.TenantId, out var feed) && feed.Remove(listener) == 0 && !feed.ReadSince(clock.GetUtcNow() - ReadersKeepFor))
             {
                 _feeds.TryRemove(listener.TenantId, out _);
                 emptied = feed;
@@ -87,6 +131,11 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
         {
             foreach (var feed in _feeds.Values)
             {
+                if (Unused(feed))
+                {
+                    await feed.UnsubscribeAsync();
+                    continue;
+                }
                 try
                 {
                     await feed.SubscribeAsync();
@@ -96,6 +145,16 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
                     LogRenewFailed(ex, feed.TenantId);
                 }
             }
+        }
+    }
+
+    /// <summary>Removes a feed that nobody listens to or read lately; true when it did.</summary>
+    private bool Unused(TenantFeed feed)
+    {
+        lock (_gate)
+        {
+            if (feed.Listeners > 0 || feed.ReadSince(clock.GetUtcNow() - ReadersKeepFor)) return false;
+            return _feeds.TryRemove(new KeyValuePair<string, TenantFeed>(feed.TenantId, feed));
         }
     }
 
@@ -131,12 +190,33 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
     }
 
     /// <summary>A tenant's subscription on this gateway and its listeners.</summary>
-    private sealed class TenantFeed(string tenantId, IClusterClient cluster) : ILiveMetricsObserver
+    private sealed class TenantFeed(string tenantId, IClusterClient cluster, TimeProvider clock) : ILiveMetricsObserver
     {
         private readonly HashSet<Listener> _listeners = [];
         private ILiveMetricsObserver? _reference;
+        private long _readAtTicks;
 
         public string TenantId => tenantId;
+
+        /// <summary>The newest metrics pushed or read, and when this gateway got them.</summary>
+        public PushedCopy? Copy { get; private set; }
+
+        /// <summary>When a request last read the tenant's metrics through this feed.</summary>
+        public DateTimeOffset ReadAt
+        {
+            set => Interlocked.Exchange(ref _readAtTicks, value.UtcTicks);
+        }
+
+        public bool ReadSince(DateTimeOffset at) => Interlocked.Read(ref _readAtTicks) >= at.UtcTicks;
+
+        /// <summary>Keeps <paramref name="metrics"/> as the copy unless the copy is newer (a push that overtook a read).</summary>
+        public void Keep(LiveMetrics metrics, DateTimeOffset receivedAt)
+        {
+            lock (_listeners)
+            {
+                if (Copy is null || Copy.Metrics.Overview.AsOf <= metrics.Overview.AsOf) Copy = new PushedCopy(metrics, receivedAt);
+            }
+        }
 
         public int Listeners
         {
@@ -188,10 +268,14 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, ILogger<LiveM
 
         public Task OnMetricsAsync(LiveMetrics metrics)
         {
+            Keep(metrics, clock.GetUtcNow());
             Listener[] listeners;
             lock (_listeners) listeners = [.. _listeners];
             foreach (var listener in listeners) listener.Push(metrics);
             return Task.CompletedTask;
         }
     }
+
+    /// <summary>A tenant's metrics as this gateway holds them.</summary>
+    private sealed record PushedCopy(LiveMetrics Metrics, DateTimeOffset ReceivedAt);
 }

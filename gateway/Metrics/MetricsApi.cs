@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Live;
 using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Metrics;
@@ -33,19 +35,30 @@ public static class MetricsApi
     }
 
     public static async Task<Results<Ok<OverviewResponse>, ProblemHttpResult>> GetOverviewAsync(
-        string? window, HttpContext http, IClusterClient cluster)
+        string? window, HttpContext http, [AsParameters] MetricsSources sources)
     {
         if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
-        var overview = await cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetOverviewAsync(w);
+        var overview = w == MetricsWindow.OneDay
+            ? (await sources.ReadLiveAsync(http)).Overview
+            : await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetOverviewAsync(w);
         var t = overview.Totals;
         return TypedResults.Ok(new OverviewResponse(SeriesRules.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, overview.From, overview.AsOf));
     }
 
     public static async Task<Results<Ok<CategoriesResponse>, ProblemHttpResult>> GetCategoriesAsync(
-        string? window, HttpContext http, IClusterClient cluster)
+        string? window, HttpContext http, [AsParameters] MetricsSources sources)
     {
         if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
-        var categories = await cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetCategoriesAsync(w);
+        MetricsCategories categories;
+        if (w == MetricsWindow.OneDay)
+        {
+            var live = await sources.ReadLiveAsync(http);
+            categories = new MetricsCategories(live.Overview.From, live.Overview.AsOf, live.Categories);
+        }
+        else
+        {
+            categories = await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetCategoriesAsync(w);
+        }
         return TypedResults.Ok(new CategoriesResponse(SeriesRules.Name(w), ToResponses(categories.Categories), categories.From, categories.AsOf));
     }
 
@@ -75,6 +88,20 @@ public static class MetricsApi
         var t = metrics.Totals;
         return TypedResults.Ok(new UserMetricsResponse(userId, SeriesRules.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs,
             ToResponses(metrics.Categories), metrics.FirstSeen, metrics.LastSeen, metrics.From, metrics.AsOf));
+    }
+
+    /// <summary>Where a tenant's metrics come from: its grain, or this gateway's pushed copy of the 24h window.</summary>
+    public sealed record MetricsSources(IClusterClient Cluster, LiveMetricsHub Hub, IOptions<MetricsReadOptions> Options)
+    {
+        /// <summary>The 24h overview and categories, from the copy while it is fresh; its age goes in the <c>Age</c> header (whole seconds).</summary>
+        public async Task<LiveMetrics> ReadLiveAsync(HttpContext http)
+        {
+            var maxAge = Options.Value.PushedCopyMaxAge;
+            if (maxAge <= TimeSpan.Zero) return await Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetLiveAsync();
+            var (metrics, age) = await Hub.ReadAsync(http.User.TenantId(), maxAge);
+            http.Response.Headers.Age = ((long)age.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return metrics;
+        }
     }
 
     /// <summary>A series of at most about 1,500 points when no bucket is asked for.</summary>
