@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -18,6 +19,9 @@ public static class Extensions
 {
     /// <summary>The ADO.NET invariant of Npgsql, which Orleans loads by reflection.</summary>
     public const string NpgsqlInvariant = "Npgsql";
+
+    /// <summary>The ADO.NET grain storage provider, which the grains reach through <see cref="BoundedGrainStorage"/>.</summary>
+    private const string AdoNetGrainStorageName = StorageNames.Grains + "-adonet";
 
     /// <summary>Joins the cluster of <c>TELEMETRY_DB</c> with ADO.NET clustering and listens on the configured ports.</summary>
     public static ISiloBuilder AddTelemetryCluster(this ISiloBuilder silo, IConfiguration configuration)
@@ -50,6 +54,9 @@ public static class Extensions
             o.NumMissedProbesLimit = 3;
             configuration.GetSection("Cluster:Membership").Bind(o);
         });
+        // An idle grain leaves memory after CollectionAge (Orleans's 15 min); a user's grain saves its counts
+        // first and replays from them when it comes back. Under memory pressure a silo can shed activations.
+        silo.Configure<GrainCollectionOptions>(configuration.GetSection("Cluster:GrainCollection"));
         return silo;
     }
 
@@ -73,14 +80,22 @@ public static class Extensions
         // HTTP request, grain calls and SQL join one trace.
         silo.AddActivityPropagation();
         silo.Services.AddTelemetryExceptionSerialization();
-        silo.AddAdoNetGrainStorage(StorageNames.Grains, o =>
+        // The grains' storage is the ADO.NET provider behind a queue (BoundedGrainStorage). The provider's name
+        // is not part of the rows it keys, so renaming it kept every stored state.
+        silo.AddAdoNetGrainStorage(AdoNetGrainStorageName, o =>
         {
             o.Invariant = NpgsqlInvariant;
             o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
         });
         // Orleans's own binary format: compact, and tolerant of added fields through the [Id]s.
-        silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(StorageNames.Grains,
+        silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(AdoNetGrainStorageName,
             (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
+        silo.Services.AddOptions<GrainStorageOptions>()
+            .Bind(configuration.GetSection(GrainStorageOptions.Section))
+            .Validate(o => o.MaxConcurrentOperations > 0, $"{GrainStorageOptions.Section}:MaxConcurrentOperations must be positive.")
+            .ValidateOnStart();
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, (sp, _) => new BoundedGrainStorage(
+            sp.GetRequiredKeyedService<IGrainStorage>(AdoNetGrainStorageName), sp.GetRequiredService<IOptions<GrainStorageOptions>>()));
         silo.Services.AddTelemetryStorage(configuration);
         silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
         silo.Services.AddOptions<UserLogReadOptions>()
