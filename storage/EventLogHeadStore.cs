@@ -28,7 +28,10 @@ public sealed class EventLogHeadStore(NpgsqlDataSource dataSource)
     /// Moves the head from @from to @to and adds the events stored in between to the rollups, read back
     /// by the (tenant, seq) index; @received_from, when known, lets PostgreSQL skip older weeks' partitions.
     /// Nothing happens when another writer claimed the log or the head is not where this writer left it.
-    /// Rollup buckets are cut in UTC whatever the session's time zone.
+    /// Rollup buckets are cut in UTC whatever the session's time zone. Its commit does not wait for the WAL
+    /// flush (synchronous_commit off for this transaction alone): the head and the rollups are derived from
+    /// events already durable, and a head lost in a crash is moved again by the next claim, which counts
+    /// everything between the head and the highest stored seq.
     /// </summary>
     internal const string AdvanceSql = """
         WITH head AS (
@@ -60,7 +63,8 @@ public sealed class EventLogHeadStore(NpgsqlDataSource dataSource)
                 duration_sum = r.duration_sum + excluded.duration_sum,
                 duration_count = r.duration_count + excluded.duration_count
             RETURNING 1)
-        SELECT (SELECT count(*) FROM head)::int, (SELECT count(*) FROM rolled)::int
+        SELECT (SELECT count(*) FROM head)::int, (SELECT count(*) FROM rolled)::int,
+               set_config('synchronous_commit', 'off', true)
         """;
 
     /// <summary>What a claim found: the writer's epoch, the head, and the highest sequence number stored (at least the head).</summary>

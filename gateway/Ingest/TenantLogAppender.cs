@@ -9,8 +9,8 @@ namespace Telemetry.Gateway.Ingest;
 /// time into one grain call. The log commits what waits together anyway (group commit); coalescing here
 /// spares each single event its own Orleans request and response, which cost more than its share of the
 /// commit. At most <see cref="IngestOptions.AppendCallsInFlight"/> calls per tenant are in flight, so that
-/// the log always has the next group queued while it commits one; the rest wait and go together. Off by
-/// default: see that setting for what it did in the bench.
+/// the log always has the next group queued while it commits one; the rest wait and go together (see that
+/// setting for what it did in the bench).
 /// </summary>
 public sealed class TenantLogAppender(IClusterClient cluster, IOptions<IngestOptions> options)
 {
