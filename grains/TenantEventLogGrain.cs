@@ -97,14 +97,19 @@ public sealed partial class TenantEventLogGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>Starts commits of what is pending while fewer than the most allowed are in flight.</summary>
+    /// <summary>
+    /// Starts commits of what is pending while fewer than the most allowed are in flight; beside one in
+    /// flight, only when enough waits to make a group worth a commit of its own.
+    /// </summary>
     private void StartCommits()
     {
-        while (_steppingDown is null && _inFlight < Math.Max(1, _options.CommitsInFlight) && _pending.Count > 0)
+        while (_steppingDown is null && _inFlight < Math.Max(1, _options.CommitsInFlight) && _pending.Count > 0
+               && (_inFlight == 0 || _pendingEvents >= _options.MinEventsForAnotherCommit))
         {
             var batch = new List<PendingAppend>();
             var count = 0;
-            while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= _options.MaxCommitEvents))
+            var size = GroupSize();
+            while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= size))
             {
                 batch.Add(_pending.Dequeue());
                 count += next.Events.Length;
@@ -114,6 +119,20 @@ public sealed partial class TenantEventLogGrain(
             _inFlight++;
             _ = CommitAsync(batch);
         }
+    }
+
+    /// <summary>
+    /// Most events of the next group: a backlog big enough for several commits is shared among the free
+    /// slots, so that each commit gets its own PostgreSQL backend (a commit's statement runs on one core)
+    /// instead of one taking everything while the others wait for more to arrive.
+    /// </summary>
+    private int GroupSize()
+    {
+        var free = Math.Max(1, _options.CommitsInFlight) - _inFlight;
+        var min = _options.MinEventsForAnotherCommit;
+        if (free < 2 || min <= 0 || _pendingEvents < 2 * min) return _options.MaxCommitEvents;
+        var share = (_pendingEvents + free - 1) / free;
+        return Math.Min(_options.MaxCommitEvents, Math.Max(min, share));
     }
 
     /// <summary>Commits one batch and answers its callers; never throws (each caller gets its answer or its error).</summary>
