@@ -108,8 +108,7 @@ public sealed partial class TenantEventLogGrain(
         {
             var batch = new List<PendingAppend>();
             var count = 0;
-            var size = GroupSize();
-            while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= size))
+            while (_pending.TryPeek(out var next) && (batch.Count == 0 || count + next.Events.Length <= _options.MaxCommitEvents))
             {
                 batch.Add(_pending.Dequeue());
                 count += next.Events.Length;
@@ -119,20 +118,6 @@ public sealed partial class TenantEventLogGrain(
             _inFlight++;
             _ = CommitAsync(batch);
         }
-    }
-
-    /// <summary>
-    /// Most events of the next group: a backlog big enough for several commits is shared among the free
-    /// slots, so that each commit gets its own PostgreSQL backend (a commit's statement runs on one core)
-    /// instead of one taking everything while the others wait for more to arrive.
-    /// </summary>
-    private int GroupSize()
-    {
-        var free = Math.Max(1, _options.CommitsInFlight) - _inFlight;
-        var min = _options.MinEventsForAnotherCommit;
-        if (free < 2 || min <= 0 || _pendingEvents < 2 * min) return _options.MaxCommitEvents;
-        var share = (_pendingEvents + free - 1) / free;
-        return Math.Min(_options.MaxCommitEvents, Math.Max(min, share));
     }
 
     /// <summary>Commits one batch and answers its callers; never throws (each caller gets its answer or its error).</summary>

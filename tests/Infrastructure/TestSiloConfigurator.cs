@@ -25,9 +25,9 @@ public sealed class TestSiloConfigurator : IHostConfigurator
             o.ConnectionString = context.Configuration[DatabaseOptions.ConfigurationKey];
         });
         silo.AddTelemetryGrains(context.Configuration);
-        // Several commits of a tenant in flight whenever events wait, so that the in-process tests exercise
-        // that path with small groups; the silo processes of the fault tests run with the defaults.
-        silo.Services.PostConfigure<EventLogOptions>(o => (o.CommitsInFlight, o.MinEventsForAnotherCommit) = (4, 0));
+        // Several commits of a tenant in flight once 50 events wait, so that the in-process tests exercise that
+        // path with small groups; the fault tests' silo processes run the defaults.
+        silo.Services.PostConfigure<EventLogOptions>(o => (o.CommitsInFlight, o.MinEventsForAnotherCommit) = (4, 50));
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
