@@ -21,6 +21,11 @@ public sealed class BenchProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Lines that said Npgsql's pool was exhausted (a request waited past its timeout for a connection).</summary>
+    public int PoolExhaustions => Volatile.Read(ref _poolExhaustions);
+
+    private int _poolExhaustions;
+
     public string Output
     {
         get
@@ -69,6 +74,7 @@ public sealed class BenchProcess : IAsyncDisposable
     private void Append(string? line)
     {
         if (line is null) return;
+        if (line.Contains("connection pool has been exhausted", StringComparison.Ordinal)) Interlocked.Increment(ref _poolExhaustions);
         lock (_output)
         {
             // Keep the tail only: a long run's logs are not needed whole.

@@ -139,6 +139,11 @@ public sealed class BenchRun
             await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
         }
 
+        if (_parts.Contains("scale"))
+        {
+            await new ScaleRun(root, configuration, postgres.ConnectionString, database, _report).RunAsync();
+        }
+
         var generator = _wrk is { } w ? $"{w.Version} for closed-loop single events, .NET HttpClient for the rest" : ".NET HttpClient";
         var machine = Invariant($"{Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024 / 1024 / 1024} GiB; load generator ({generator}), one silo, one gateway and PostgreSQL on this machine; Release builds; {_duration.TotalSeconds:F0} s per load after {_warmup.TotalSeconds:F0} s of warm-up. CPU per event is each process's user and system time over the measured span (PostgreSQL: all its processes) divided by the events stored in it; the rest of the machine is everything else busy meanwhile (idle processes, the kernel's threads, any other work on the host).");
         var output = Environment.GetEnvironmentVariable("BENCH_OUTPUT") ?? Path.Combine(root, "bench", "results", $"{DateTimeOffset.UtcNow:yyyy-MM-dd}.md");
@@ -458,7 +463,7 @@ public sealed class BenchRun
     private static string Rate(LoadResult result, string unit) =>
         Invariant($"{result.ItemsPerSecond:N0} {unit}") + (result.Failures > 0 ? Invariant($" ({result.Failures} failed)") : "");
 
-    private static async Task WaitReadyAsync(Uri target, params BenchProcess[] processes)
+    internal static async Task WaitReadyAsync(Uri target, params BenchProcess[] processes)
     {
         using var client = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(120);

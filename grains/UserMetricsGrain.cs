@@ -12,7 +12,7 @@ namespace Telemetry.Grains;
 /// with it, so nothing waits on storage and nothing counted since the last snapshot is dropped.
 /// </summary>
 public sealed class UserMetricsGrain(
-    [PersistentState("user-metrics", StorageNames.Grains)] IPersistentState<UserMetricsState> snapshot,
+    [PersistentState("user-metrics", StorageNames.UserGrains)] IPersistentState<UserMetricsState> snapshot,
     UserLogBatchReader log,
     TimeProvider clock)
     : Grain, IUserMetricsGrain, IGrainMigrationParticipant

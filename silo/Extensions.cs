@@ -80,8 +80,8 @@ public static class Extensions
         // HTTP request, grain calls and SQL join one trace.
         silo.AddActivityPropagation();
         silo.Services.AddTelemetryExceptionSerialization();
-        // The grains' storage is the ADO.NET provider behind a queue (BoundedGrainStorage). The provider's name
-        // is not part of the rows it keys, so renaming it kept every stored state.
+        // One ADO.NET provider; users' grains reach it through a queue (BoundedGrainStorage), tenants' grains
+        // directly. The provider's name is not part of the rows it keys, so renaming it kept every stored state.
         silo.AddAdoNetGrainStorage(AdoNetGrainStorageName, o =>
         {
             o.Invariant = NpgsqlInvariant;
@@ -94,7 +94,8 @@ public static class Extensions
             .Bind(configuration.GetSection(GrainStorageOptions.Section))
             .Validate(o => o.MaxConcurrentOperations > 0, $"{GrainStorageOptions.Section}:MaxConcurrentOperations must be positive.")
             .ValidateOnStart();
-        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Grains, (sp, _) => new BoundedGrainStorage(
+        silo.Services.AddKeyedSingleton(StorageNames.Grains, (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(AdoNetGrainStorageName));
+        silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.UserGrains, (sp, _) => new BoundedGrainStorage(
             sp.GetRequiredKeyedService<IGrainStorage>(AdoNetGrainStorageName), sp.GetRequiredService<IOptions<GrainStorageOptions>>()));
         silo.Services.AddTelemetryStorage(configuration);
         silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));

@@ -52,7 +52,7 @@ public sealed class ActivationStormTests(ClusterFixture fixture, ITestOutputHelp
 
         // Their state reads queued in each silo: never more at once than the limit, and some did wait.
         var storages = fixture.Cluster.Cluster.Silos.Cast<InProcessSiloHandle>()
-            .Select(s => (BoundedGrainStorage)s.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Grains)).ToList();
+            .Select(s => (BoundedGrainStorage)s.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.UserGrains)).ToList();
         var limit = new GrainStorageOptions().MaxConcurrentOperations;
         output.WriteLine($"grain storage per silo: at most {string.Join(", ", storages.Select(s => s.PeakInFlight))} at once (limit {limit}), at most {string.Join(", ", storages.Select(s => s.PeakWaiting))} waiting");
         Assert.All(storages, s => Assert.InRange(s.PeakInFlight, 1, limit));
