@@ -122,19 +122,43 @@ public sealed class BenchRun
             await GrpcStreamAsync(new Uri($"http://127.0.0.1:{grpcPort}/"), collectorKey, Sample);
         }
 
+        double? readsAtFewEvents = null;
         if (_parts.Contains("metrics"))
         {
             // Metrics reads while ingest goes on.
             var smallKey = (await keys.CreateTenantAsync("bench-small"))!.Key;
             await PostBatchesAsync(gatewayUri, smallKey, 10_000);
-            await MetricsReadsAsync(gatewayUri, smallKey, ingestKey, Sample, "metrics reads under ingest, 10 thousand stored events");
+            var fromCopy = await MetricsReadsAsync(gatewayUri, smallKey, ingestKey, Sample, "metrics reads under ingest, 10 thousand stored events");
+            readsAtFewEvents = fromCopy;
+
+            // The same reads in the same run through a gateway that always asks the grain (as before
+            // the pushed copy): the copy's gain measured on the same host in the same minute.
+            var grainHttpPort = LoopbackPort.Free();
+            var grainOnly = new Dictionary<string, string?>(environment)
+            {
+                ["TELEMETRY_HTTP_PORT"] = grainHttpPort.ToString(CultureInfo.InvariantCulture),
+                ["TELEMETRY_GRPC_PORT"] = LoopbackPort.FreeSetting(),
+                ["TELEMETRY_METRICS_PORT"] = LoopbackPort.FreeSetting(),
+                ["Metrics__PushedCopyMaxAge"] = "00:00:00",
+            };
+            var grainUri = new Uri($"http://127.0.0.1:{grainHttpPort}/");
+            await using (var grainGateway = BenchProcess.Start("gateway-grain-reads", Dll("gateway", "Telemetry.Gateway.dll"), [], grainOnly))
+            {
+                await WaitReadyAsync(grainUri, grainGateway, silo);
+                var fromGrain = await MetricsReadsAsync(grainUri, smallKey, ingestKey, Sample, "metrics reads under ingest from the grain (Metrics:PushedCopyMaxAge 0), 10 thousand stored events");
+                _report.Note(Invariant($"metrics reads from the gateway's pushed copy / from the grain, same run = {fromCopy / fromGrain:F2} (goal: at least 1.5: {(fromCopy / fromGrain >= 1.5 ? "met" : "not met")})"));
+            }
         }
 
         if (_parts.Contains("read"))
         {
             // The read side at millions of stored events.
             var (readTenant, readKey) = await LoadReadTenantAsync(database, keys);
-            await MetricsReadsAsync(gatewayUri, readKey, ingestKey, Sample, Invariant($"metrics reads under ingest, {_readEvents:N0} stored events"));
+            var readsAtMany = await MetricsReadsAsync(gatewayUri, readKey, ingestKey, Sample, Invariant($"metrics reads under ingest, {_readEvents:N0} stored events"));
+            if (readsAtFewEvents is { } few)
+            {
+                _report.Note(Invariant($"metrics reads at {_readEvents:N0} stored events / at 10 thousand, same run = {readsAtMany / few:F2} (goal: within 10 %: {(Math.Abs(readsAtMany / few - 1) <= 0.1 ? "met" : "not met")})"));
+            }
             await PagesAsync(database, gatewayUri, readTenant, readKey, Sample);
             await ExportAsync(database, gatewayUri, readTenant, readKey, Sample);
         }
@@ -281,7 +305,8 @@ public sealed class BenchRun
             Invariant($"goal ten times its 2,000/s: {(result.EventsPerSecond >= 20_000 ? "met" : "not met")}; latency from a group's last event to its acknowledgement"), memory.PeaksMiB);
     }
 
-    private async Task MetricsReadsAsync(Uri target, string readKey, string ingestKey, Func<MemorySampler> sample, string figure)
+    /// <summary>Reads of the 24h overview and categories while single events are posted; answers the reads a second.</summary>
+    private async Task<double> MetricsReadsAsync(Uri target, string readKey, string ingestKey, Func<MemorySampler> sample, string figure)
     {
         using var reader = Client(target, readKey, 32);
         using var writer = Client(target, ingestKey, 16);
@@ -313,6 +338,7 @@ public sealed class BenchRun
         await ingest;
         _report.Add(figure + " (overview and categories, 32 readers, 16 single-event writers)", Rate(result, "reads/s"), result.P50Ms, result.P99Ms,
             Invariant($"goal 30,000 reads/s with p99 under 5 ms: {(result.RequestsPerSecond >= 30_000 && result.P99Ms < 5 ? "met" : "not met")}"), memory.PeaksMiB);
+        return result.RequestsPerSecond;
     }
 
     private async Task<(string Tenant, string Key)> LoadReadTenantAsync(NpgsqlDataSource database, ApiKeyStore keys)

@@ -1,6 +1,6 @@
 namespace Telemetry.Grains;
 
-/// <summary>The windows metrics are answered for. Each covers whole buckets up to and including the current one.</summary>
+/// <summary>The windows metrics are answered for; what each is lives in <see cref="MetricsWindows.Windows"/>.</summary>
 public enum MetricsWindow : byte
 {
     FifteenMinutes,
@@ -11,11 +11,23 @@ public enum MetricsWindow : byte
     All,
 }
 
-/// <summary>The bucket sizes a time series can be cut into.</summary>
+/// <summary>The bucket sizes a time series can be cut into; see <see cref="MetricsWindows.SeriesBuckets"/>.</summary>
 public enum SeriesBucket : byte
 {
     OneMinute,
     FiveMinutes,
     OneHour,
     OneDay,
+}
+
+/// <summary>
+/// The series of buckets metrics are kept in. The values are stored: the rollups' granularity column
+/// and the cells of users' snapshots.
+/// </summary>
+public enum BucketKind : byte
+{
+    AllTime = 0,
+    Minute = 1,
+    Hour = 2,
+    Day = 3,
 }

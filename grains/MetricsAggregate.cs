@@ -10,11 +10,11 @@ namespace Telemetry.Grains;
 /// </summary>
 internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
 {
-    public const int MinuteSeconds = 60;
-    public const int HourSeconds = 3600;
-    public const int DaySeconds = 86400;
-    public static readonly TimeSpan MinuteHorizon = TimeSpan.FromHours(48);
-    public static readonly TimeSpan HourHorizon = TimeSpan.FromDays(90);
+    private static readonly int MinuteSeconds = MetricsWindows.Minutes.Seconds;
+    private static readonly int HourSeconds = MetricsWindows.Hours.Seconds;
+    private static readonly int DaySeconds = MetricsWindows.Days.Seconds;
+    public static readonly TimeSpan MinuteHorizon = MetricsWindows.Minutes.Horizon!.Value;
+    public static readonly TimeSpan HourHorizon = MetricsWindows.Hours.Horizon!.Value;
 
     /// <summary>Below this many categories a linear search finds an id; a user rarely has more.</summary>
     private const int LinearTypeSearch = 8;
@@ -24,7 +24,7 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     private readonly BucketSeries _minutes = new();
     private readonly BucketSeries _hours = new();
     private readonly BucketSeries? _days = keepDays ? new BucketSeries() : null;
-    private readonly WindowTotals?[]? _windows = cacheWindows ? new WindowTotals?[(int)MetricsWindow.All] : null;
+    private readonly WindowTotals?[]? _windows = cacheWindows ? new WindowTotals?[MetricsWindows.Windows.Count] : null;
 
     /// <summary>The highest sequence number counted: events at or below it are skipped.</summary>
     public long AppliedSeq { get; set; }
@@ -48,10 +48,10 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     }
 
     /// <summary>Loads a stored cell (from rollups or a snapshot); not for live events.</summary>
-    public void Load(SeriesBucketKind kind, long index, string type, in MetricsTotals totals)
+    public void Load(BucketKind kind, long index, string type, in MetricsTotals totals)
     {
         var typeId = TypeId(type);
-        if (kind == SeriesBucketKind.AllTime)
+        if (kind == BucketKind.AllTime)
         {
             CollectionsMarshal.AsSpan(_allTime)[typeId].Add(totals);
         }
@@ -69,13 +69,13 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     }
 
     /// <summary>Every stored cell: all time (index 0), minutes and hours (days are not exported).</summary>
-    public IEnumerable<(SeriesBucketKind Kind, long Index, string Type, MetricsTotals Totals)> Export()
+    public IEnumerable<(BucketKind Kind, long Index, string Type, MetricsTotals Totals)> Export()
     {
         for (var t = 0; t < _allTime.Count; t++)
         {
-            if (!_allTime[t].IsEmpty) yield return (SeriesBucketKind.AllTime, 0, _typeNames[t], _allTime[t]);
+            if (!_allTime[t].IsEmpty) yield return (BucketKind.AllTime, 0, _typeNames[t], _allTime[t]);
         }
-        foreach (var kind in new[] { SeriesBucketKind.Minute, SeriesBucketKind.Hour })
+        foreach (var kind in new[] { BucketKind.Minute, BucketKind.Hour })
         {
             var series = Series(kind)!;
             for (var i = 0; i < series.Count; i++)
@@ -86,7 +86,7 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
         }
     }
 
-    public int CellCount(SeriesBucketKind kind) => kind == SeriesBucketKind.AllTime ? _allTime.Count : Series(kind)?.Count ?? 0;
+    public int CellCount(BucketKind kind) => kind == BucketKind.AllTime ? _allTime.Count : Series(kind)?.Count ?? 0;
 
     /// <summary>Gives back the slack of the bucket arrays (after loading, when little will be added).</summary>
     public void TrimExcess()
@@ -144,16 +144,16 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     /// </summary>
     public TimeseriesPoint[] Timeseries(MetricsWindow window, SeriesBucket bucket, string? type, DateTimeOffset now, out DateTimeOffset? from)
     {
-        if (!SeriesRules.IsAvailable(window, bucket, keepDays))
+        if (!MetricsWindows.IsAvailable(window, bucket, keepDays))
         {
-            throw new ArgumentException(SeriesRules.Explain(window, bucket), nameof(bucket));
+            throw new ArgumentException(MetricsWindows.Explain(window, bucket), nameof(bucket));
         }
 
         var (source, sourceSeconds, start) = Resolve(window, now);
         from = start is { } s ? DateTimeOffset.FromUnixTimeSeconds(s * sourceSeconds) : null;
         source ??= _days!;
         int? typeId = type is null ? null : FindTypeId(type);
-        var bucketSeconds = SeriesRules.Seconds(bucket);
+        var bucketSeconds = MetricsWindows.Of(bucket).Seconds;
         var sums = new Dictionary<long, MetricsTotals>();
         var cells = source.Cells;
         for (var i = start is { } first ? source.LowerBound((int)first) : 0; i < cells.Length; i++)
@@ -230,24 +230,17 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     /// <summary>The buckets a window reads and the index of its first bucket (null: all time).</summary>
     private (BucketSeries? Source, int Seconds, long? Start) Resolve(MetricsWindow window, DateTimeOffset now)
     {
-        var seconds = now.ToUnixTimeSeconds();
-        return window switch
-        {
-            MetricsWindow.FifteenMinutes => (_minutes, MinuteSeconds, FloorDiv(seconds, MinuteSeconds) - 14),
-            MetricsWindow.OneHour => (_minutes, MinuteSeconds, FloorDiv(seconds, MinuteSeconds) - 59),
-            MetricsWindow.OneDay => (_minutes, MinuteSeconds, FloorDiv(seconds, MinuteSeconds) - 1439),
-            MetricsWindow.SevenDays => (_hours, HourSeconds, FloorDiv(seconds, HourSeconds) - 167),
-            MetricsWindow.ThirtyDays => (_hours, HourSeconds, FloorDiv(seconds, HourSeconds) - 719),
-            MetricsWindow.All => (null, DaySeconds, null),
-            _ => throw new ArgumentOutOfRangeException(nameof(window)),
-        };
+        var definition = MetricsWindows.Of(window);
+        if (definition.Length is not { } length) return (null, DaySeconds, null);
+        var kept = MetricsWindows.Of(definition.Source);
+        return (Series(definition.Source), kept.Seconds, FloorDiv(now.ToUnixTimeSeconds(), kept.Seconds) - ((long)length.TotalSeconds / kept.Seconds) + 1);
     }
 
-    private BucketSeries? Series(SeriesBucketKind kind) => kind switch
+    private BucketSeries? Series(BucketKind kind) => kind switch
     {
-        SeriesBucketKind.Minute => _minutes,
-        SeriesBucketKind.Hour => _hours,
-        SeriesBucketKind.Day => _days,
+        BucketKind.Minute => _minutes,
+        BucketKind.Hour => _hours,
+        BucketKind.Day => _days,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -299,13 +292,4 @@ internal sealed class MetricsAggregate(bool keepDays, bool cacheWindows)
     {
         public void Add(int typeId, in CountedEvent e) => CollectionsMarshal.AsSpan(PerType)[typeId].Add(e);
     }
-}
-
-/// <summary>Which bucket series a stored cell belongs to; the values match the rollups' granularity column.</summary>
-internal enum SeriesBucketKind : byte
-{
-    AllTime = 0,
-    Minute = 1,
-    Hour = 2,
-    Day = 3,
 }

@@ -29,13 +29,8 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         var (head, rows) = await rollups.LoadAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
         foreach (var row in rows)
         {
-            var seconds = row.Granularity switch
-            {
-                TenantRollupStore.Granularity.Minute => MetricsAggregate.MinuteSeconds,
-                TenantRollupStore.Granularity.Hour => MetricsAggregate.HourSeconds,
-                _ => MetricsAggregate.DaySeconds,
-            };
-            _metrics.Load((SeriesBucketKind)row.Granularity, row.BucketStart.ToUnixTimeSeconds() / seconds, row.Type, row.Totals);
+            var index = row.Kind == BucketKind.AllTime ? 0 : row.BucketStart.ToUnixTimeSeconds() / MetricsWindows.Of(row.Kind).Seconds;
+            _metrics.Load(row.Kind, index, row.Type, row.Totals);
         }
         _metrics.AppliedSeq = head;
         LogLoaded(rows.Count, head);

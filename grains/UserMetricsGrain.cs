@@ -29,7 +29,7 @@ public sealed class UserMetricsGrain(
     {
         var state = _migrated ?? snapshot.State;
         _migrated = null;
-        foreach (var cell in state.Cells) _metrics.Load((SeriesBucketKind)cell.Kind, cell.Index, cell.Type, cell.Totals);
+        foreach (var cell in state.Cells) _metrics.Load((BucketKind)cell.Kind, cell.Index, cell.Type, cell.Totals);
         _metrics.LoadSeen(state.FirstSeen, state.LastSeen);
         _metrics.AppliedSeq = state.AppliedSeq;
         ReleaseSnapshot();

@@ -22,17 +22,8 @@ public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
           AND ((granularity = 1 AND bucket_start < @minutes_from) OR (granularity = 2 AND bucket_start < @hours_from))
         """;
 
-    /// <summary>Which rollup a row belongs to; the values match the table's granularity column.</summary>
-    public enum Granularity : short
-    {
-        AllTime = 0,
-        Minute = 1,
-        Hour = 2,
-        Day = 3,
-    }
-
     /// <summary>One rollup row.</summary>
-    public readonly record struct Row(Granularity Granularity, DateTimeOffset BucketStart, string Type, MetricsTotals Totals);
+    public readonly record struct Row(BucketKind Kind, DateTimeOffset BucketStart, string Type, MetricsTotals Totals);
 
     /// <summary>In one snapshot: the tenant's log head and its rollups (minutes and hours from the given starts).</summary>
     public async Task<(long Head, List<Row> Rows)> LoadAsync(string tenantId, DateTimeOffset minutesFrom, DateTimeOffset hoursFrom, CancellationToken cancellationToken = default)
@@ -56,7 +47,7 @@ public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
             while (await reader.ReadAsync(cancellationToken))
             {
                 rows.Add(new Row(
-                    (Granularity)reader.GetInt16(0),
+                    (BucketKind)reader.GetInt16(0),
                     new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero),
                     reader.GetString(2),
                     new MetricsTotals(reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetDouble(6), reader.GetInt64(7))));

@@ -12,8 +12,6 @@ namespace Telemetry.Gateway.Metrics;
 /// <summary>Live metrics from the grains' memory: overview, categories, time series, and one user's.</summary>
 public static class MetricsApi
 {
-    private const string WindowRule = "must be one of 15m, 1h, 24h, 7d, 30d, all";
-
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder routes)
     {
         var metrics = routes.MapGroup("/v1/metrics").WithTags("Metrics").RequireAuthorization(ApiKeyDefaults.ReadPolicy);
@@ -37,18 +35,18 @@ public static class MetricsApi
     public static async Task<Results<Ok<OverviewResponse>, ProblemHttpResult>> GetOverviewAsync(
         string? window, HttpContext http, [AsParameters] MetricsSources sources)
     {
-        if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
+        if (!MetricsWindows.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", MetricsWindows.WindowRule)]);
         var overview = w == MetricsWindow.OneDay
             ? (await sources.ReadLiveAsync(http)).Overview
             : await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetOverviewAsync(w);
         var t = overview.Totals;
-        return TypedResults.Ok(new OverviewResponse(SeriesRules.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, overview.From, overview.AsOf));
+        return TypedResults.Ok(new OverviewResponse(MetricsWindows.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, overview.From, overview.AsOf));
     }
 
     public static async Task<Results<Ok<CategoriesResponse>, ProblemHttpResult>> GetCategoriesAsync(
         string? window, HttpContext http, [AsParameters] MetricsSources sources)
     {
-        if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
+        if (!MetricsWindows.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", MetricsWindows.WindowRule)]);
         MetricsCategories categories;
         if (w == MetricsWindow.OneDay)
         {
@@ -59,34 +57,34 @@ public static class MetricsApi
         {
             categories = await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetCategoriesAsync(w);
         }
-        return TypedResults.Ok(new CategoriesResponse(SeriesRules.Name(w), ToResponses(categories.Categories), categories.From, categories.AsOf));
+        return TypedResults.Ok(new CategoriesResponse(MetricsWindows.Name(w), ToResponses(categories.Categories), categories.From, categories.AsOf));
     }
 
     public static async Task<Results<Ok<TimeseriesResponse>, ProblemHttpResult>> GetTimeseriesAsync(
         string? window, string? bucket, string? type, HttpContext http, IClusterClient cluster)
     {
-        if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
-        var b = DefaultBucket(w);
-        if (bucket is { Length: > 0 } && !SeriesRules.TryParseBucket(bucket, out b)) return Problems.Validation([new FieldError("bucket", "must be one of 1m, 5m, 1h, 1d")]);
-        if (!SeriesRules.IsAvailable(w, b)) return Problems.Validation([new FieldError("bucket", SeriesRules.Explain(w, b))]);
+        if (!MetricsWindows.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", MetricsWindows.WindowRule)]);
+        var b = MetricsWindows.Of(w).DefaultBucket;
+        if (bucket is { Length: > 0 } && !MetricsWindows.TryParseBucket(bucket, out b)) return Problems.Validation([new FieldError("bucket", MetricsWindows.BucketRule)]);
+        if (!MetricsWindows.IsAvailable(w, b)) return Problems.Validation([new FieldError("bucket", MetricsWindows.Explain(w, b))]);
         if (type is { Length: 0 }) type = null;
 
         var series = await cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetTimeseriesAsync(w, b, type);
         var points = series.Points.Select(p => new TimeseriesPointResponse(p.Start, p.Totals.Count, p.Totals.Success, p.Totals.Failure, p.Totals.AverageDurationMs)).ToList();
-        return TypedResults.Ok(new TimeseriesResponse(SeriesRules.Name(w), SeriesRules.Name(b), type, points, series.From, series.AsOf));
+        return TypedResults.Ok(new TimeseriesResponse(MetricsWindows.Name(w), MetricsWindows.Name(b), type, points, series.From, series.AsOf));
     }
 
     public static async Task<Results<Ok<UserMetricsResponse>, ProblemHttpResult>> GetUserMetricsAsync(
         string userId, string? window, HttpContext http, IClusterClient cluster, Limits.UserReadLimiter limiter)
     {
-        if (!SeriesRules.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", WindowRule)]);
+        if (!MetricsWindows.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", MetricsWindows.WindowRule)]);
         if (TextRules.Length(userId) is < 1 or > EventValidator.MaxUserIdLength || !TextRules.IsWellFormed(userId)) return UserNotFound();
         limiter.Take(http.User.TenantId());
 
         var metrics = await cluster.GetGrain<IUserMetricsGrain>(UserKey.Format(http.User.TenantId(), userId)).GetAsync(w);
         if (metrics.FirstSeen is null) return UserNotFound();
         var t = metrics.Totals;
-        return TypedResults.Ok(new UserMetricsResponse(userId, SeriesRules.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs,
+        return TypedResults.Ok(new UserMetricsResponse(userId, MetricsWindows.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs,
             ToResponses(metrics.Categories), metrics.FirstSeen, metrics.LastSeen, metrics.From, metrics.AsOf));
     }
 
@@ -103,14 +101,6 @@ public static class MetricsApi
             return metrics;
         }
     }
-
-    /// <summary>A series of at most about 1,500 points when no bucket is asked for.</summary>
-    private static SeriesBucket DefaultBucket(MetricsWindow window) => window switch
-    {
-        MetricsWindow.FifteenMinutes or MetricsWindow.OneHour => SeriesBucket.OneMinute,
-        MetricsWindow.OneDay or MetricsWindow.SevenDays => SeriesBucket.OneHour,
-        _ => SeriesBucket.OneDay,
-    };
 
     private static List<CategoryResponse> ToResponses(CategoryTotals[] categories) =>
         [.. categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs))];

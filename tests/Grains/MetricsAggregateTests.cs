@@ -78,11 +78,11 @@ public sealed class MetricsAggregateTests(ITestOutputHelper output)
     {
         var metrics = new MetricsAggregate(keepDays: true, cacheWindows: true);
         metrics.Apply([At(Now.AddHours(-50)), At(Now.AddDays(-100)), At(Now)]);
-        Assert.Equal(3, metrics.CellCount(SeriesBucketKind.Minute));
+        Assert.Equal(3, metrics.CellCount(BucketKind.Minute));
         metrics.Prune(Now);
-        Assert.Equal(1, metrics.CellCount(SeriesBucketKind.Minute));
-        Assert.Equal(2, metrics.CellCount(SeriesBucketKind.Hour));
-        Assert.Equal(3, metrics.CellCount(SeriesBucketKind.Day));
+        Assert.Equal(1, metrics.CellCount(BucketKind.Minute));
+        Assert.Equal(2, metrics.CellCount(BucketKind.Hour));
+        Assert.Equal(3, metrics.CellCount(BucketKind.Day));
         Assert.Equal(2, metrics.Totals(MetricsWindow.SevenDays, Now, out _).Count);
         Assert.Equal(3, metrics.Totals(MetricsWindow.All, Now, out _).Count);
     }
