@@ -1,11 +1,15 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
+using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
+using Telemetry.Gateway.Compat.CentralLogger;
+using Telemetry.Gateway.Compat.EventCollector;
+using Telemetry.Gateway.Compat.TutorLogger;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Dashboard;
 using Telemetry.Gateway.Health;
-using Telemetry.Gateway.Infrastructure;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
 using Telemetry.Gateway.Limits;
@@ -21,25 +25,21 @@ namespace Telemetry.Gateway;
 /// <summary>Registers the gateway's services and maps its endpoints.</summary>
 public static class Extensions
 {
-    /// <summary>Prometheus scrapes <c>/metrics</c> on this port, kept apart from the public one (<c>TELEMETRY_METRICS_PORT</c>).</summary>
-    public const int DefaultMetricsPort = 9464;
-
     public static WebApplicationBuilder AddTelemetryGateway(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var services = builder.Services;
         builder.AddTelemetryObservability("telemetry-gateway");
 
-        var port = configuration.GetValue("TELEMETRY_HTTP_PORT", 8080);
-        var grpcPort = configuration.GetValue("TELEMETRY_GRPC_PORT", 50051);
-        var metricsPort = configuration.GetValue("TELEMETRY_METRICS_PORT", DefaultMetricsPort);
+        var ports = GatewayPorts.From(configuration);
+        services.AddSingleton(ports);
         var ingest = configuration.GetSection(IngestOptions.Section).Get<IngestOptions>() ?? new IngestOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenAnyIP(port);
+            kestrel.ListenAnyIP(ports.Http);
             // gRPC without TLS needs HTTP/2 only on its port (h2c): the event collector's clients connect insecure.
-            kestrel.ListenAnyIP(grpcPort, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
-            kestrel.ListenAnyIP(metricsPort);
+            kestrel.ListenAnyIP(ports.Grpc, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+            kestrel.ListenAnyIP(ports.Metrics);
             kestrel.Limits.MaxRequestBodySize = RequestBody.TransportLimit(ingest.MaxBodyBytes);
         });
 
@@ -71,28 +71,27 @@ public static class Extensions
 
         services.AddTelemetryStorage(configuration);
         services.TryAddSingletonTimeProvider();
-        services.Configure<IngestOptions>(configuration.GetSection(IngestOptions.Section));
-        services.Configure<ApiKeyOptions>(configuration.GetSection(ApiKeyOptions.Section));
+        services.AddValidatedOptions<IngestOptions>(configuration.GetSection(IngestOptions.Section));
+        services.AddValidatedOptions<ApiKeyOptions>(configuration.GetSection(ApiKeyOptions.Section));
         services.AddSingleton<ApiKeyResolver>();
         services.AddSingleton<KnownApiKeys>().AddHostedService(sp => sp.GetRequiredService<KnownApiKeys>());
         services.AddSingleton<KeyRevocationWatch>().AddHostedService(sp => sp.GetRequiredService<KeyRevocationWatch>());
-        services.Configure<ConcurrencyLimitOptions>(configuration.GetSection(ConcurrencyLimitOptions.Section));
+        services.AddValidatedOptions<ConcurrencyLimitOptions>(configuration.GetSection(ConcurrencyLimitOptions.Section));
         services.AddSingleton<TenantConcurrencyLimiter>();
         services.AddSingleton<EventValidator>();
         services.AddSingleton<TenantLogAppender>();
         services.AddSingleton<EventIngestion>();
-        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
+        services.AddValidatedOptions<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
+        // A batch must fit in a tenant's burst: the bucket holds at least the largest batch.
+        services.AddOptions<RateLimitOptions>().PostConfigure<IOptions<IngestOptions>>((limits, ingest) => limits.Burst = Math.Max(limits.Burst, ingest.Value.MaxBatchEvents));
         services.AddSingleton<TenantRateLimiter>();
         services.AddSingleton<KeylessClientLimiter>();
         services.AddSingleton<UserReadLimiter>();
         services.AddSingleton<HealthProbe>();
         services.Configure<TutorLoggerApi.AnonymousTenantOptions>(o => o.TenantId = configuration["TELEMETRY_ANONYMOUS_TENANT"] is { Length: > 0 } t ? t : null);
-        services.Configure<StreamOptions>(configuration.GetSection(StreamOptions.Section));
+        services.AddValidatedOptions<StreamOptions>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<LiveMetricsHub>();
-        services.AddOptions<MetricsReadOptions>()
-            .Bind(configuration.GetSection(MetricsReadOptions.Section))
-            .Validate(o => o.PushedCopyMaxAge >= TimeSpan.Zero, $"{MetricsReadOptions.Section}:PushedCopyMaxAge must not be negative.")
-            .ValidateOnStart();
+        services.AddValidatedOptions<MetricsReadOptions>(configuration.GetSection(MetricsReadOptions.Section));
         services.AddHostedService(sp => sp.GetRequiredService<LiveMetricsHub>());
 
         services.AddAuthentication(ApiKeyDefaults.Scheme)
@@ -134,9 +133,18 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Binds an options class to its section and checks its ranges when the gateway starts, so that a
+    /// mistyped setting stops the start with its name instead of misbehaving later.
+    /// </summary>
+    private static void AddValidatedOptions<T>(this IServiceCollection services, IConfigurationSection section)
+        where T : class =>
+        services.AddOptions<T>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+
     public static WebApplication MapTelemetryGateway(this WebApplication app)
     {
-        app.MapTelemetryObservability(app.Configuration.GetValue("TELEMETRY_METRICS_PORT", DefaultMetricsPort));
+        var ports = app.Services.GetRequiredService<GatewayPorts>();
+        app.MapTelemetryObservability(ports.Metrics);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         if (app.Services.GetService<Microsoft.AspNetCore.Cors.Infrastructure.ICorsService>() is not null) app.UseCors();
@@ -153,7 +161,7 @@ public static class Extensions
         app.MapEventCollectorApi();
         app.MapHealthCompatApi();
         app.MapDashboard();
-        app.MapGrpcService<EventCollectorGrpcService>().RequireLocalPort(app.Configuration.GetValue("TELEMETRY_GRPC_PORT", 50051));
+        app.MapGrpcService<EventCollectorGrpcService>().RequireLocalPort(ports.Grpc);
         app.MapMetricsApi();
         return app;
     }

@@ -2,8 +2,8 @@
 
 import uPlot from 'uplot';
 import type { TimeSeries } from './types';
+import { bucketSeconds } from './windows';
 
-const bucketSeconds: Record<string, number> = { '1m': 60, '5m': 300, '1h': 3600, '1d': 86400 };
 const EVENTS_COLOUR = '#2563eb';
 const FAILURES_COLOUR = '#b91c1c';
 
@@ -28,7 +28,7 @@ export class BucketChart {
 
   update(series: TimeSeries): void {
     this.host.setAttribute('aria-busy', 'false');
-    this.bucket = bucketSeconds[series.bucket] ?? 60;
+    this.bucket = bucketSeconds(series.bucket) ?? 60;
     const data: uPlot.AlignedData = [
       series.data.map(b => Date.parse(b.start) / 1000),
       series.data.map(b => b.count),

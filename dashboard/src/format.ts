@@ -1,5 +1,7 @@
 // Numbers and times as the page shows them, in the reader's locale.
 
+import { bucketLabel, windowLabel } from './windows';
+
 const counts = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const percents = new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const oneDecimal = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -33,20 +35,18 @@ export function formatShortDateTime(iso: string): string {
   return shortDateTimes.format(new Date(iso));
 }
 
-const bucketNames: Record<string, string> = { '1m': 'minute', '5m': '5 minutes', '1h': 'hour', '1d': 'day' };
-
+/** A bucket's length as a noun ("minute", "5 minutes"), from the gateway's table. */
 export function bucketName(bucket: string): string {
-  return bucketNames[bucket] ?? bucket;
+  return bucketLabel(bucket);
 }
 
-const bucketLengths: Record<string, string> = { '1m': 'one minute', '5m': 'five minutes', '1h': 'one hour', '1d': 'one day' };
-
+/** A bucket's length with its count ("one minute", "5 minutes"). */
 export function bucketLength(bucket: string): string {
-  return bucketLengths[bucket] ?? bucket;
+  const label = bucketLabel(bucket);
+  return /^\d/.test(label) ? label : `one ${label}`;
 }
 
-const windowNames: Record<string, string> = { '15m': 'last 15 minutes', '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days' };
-
+/** A window as prose ("last 24 hours"), from the gateway's table. */
 export function windowName(window: string): string {
-  return windowNames[window] ?? window;
+  return windowLabel(window);
 }

@@ -1,7 +1,11 @@
 // The gateway's /v1 answers, as README.md's API section documents them.
 
-export const WINDOWS = ['15m', '1h', '24h', '7d', '30d'] as const;
-export type MetricsWindow = (typeof WINDOWS)[number];
+import { WINDOWS } from './windows';
+
+export { WINDOWS };
+
+/** A window's name, one of {@link WINDOWS}. */
+export type MetricsWindow = string;
 
 export interface Totals {
   total: number;
@@ -80,5 +84,5 @@ export interface LiveMetrics {
 }
 
 export function isMetricsWindow(value: string | null): value is MetricsWindow {
-  return (WINDOWS as readonly string[]).includes(value ?? '');
+  return WINDOWS.includes(value ?? '');
 }

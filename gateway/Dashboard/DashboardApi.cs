@@ -1,5 +1,5 @@
 using Microsoft.Net.Http.Headers;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Dashboard;
 

@@ -2,8 +2,11 @@ using System.Collections.Frozen;
 using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Net.Http.Headers;
+using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Dashboard;
 
@@ -40,7 +43,7 @@ public sealed class DashboardAssets
             using var stream = assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"The embedded resource {name} cannot be read.");
             using var buffer = new MemoryStream();
             stream.CopyTo(buffer);
-            var content = buffer.ToArray();
+            var content = path == IndexPath ? WithWindowTable(buffer.ToArray()) : buffer.ToArray();
             var contentType = types.TryGetContentType(path, out var type) ? type : "application/octet-stream";
             if (contentType.StartsWith("text/", StringComparison.Ordinal)) contentType += "; charset=utf-8";
             var gzipped = Gzip(content);
@@ -53,6 +56,42 @@ public sealed class DashboardAssets
         }
         return new DashboardAssets(assets.ToFrozenDictionary(StringComparer.Ordinal));
     }
+
+    /// <summary>
+    /// Writes the windows the dashboard offers (the bounded ones) and the series buckets into the page,
+    /// from the one table the API and the grains read, so that the page never carries its own copy.
+    /// </summary>
+    private static byte[] WithWindowTable(byte[] page)
+    {
+        using var json = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("windows");
+            foreach (var window in MetricsWindows.Windows.Where(w => w.Length is not null))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", window.Name);
+                writer.WriteString("label", window.Label);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("buckets");
+            foreach (var bucket in MetricsWindows.SeriesBuckets)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", bucket.Name);
+                writer.WriteString("label", bucket.Label);
+                writer.WriteNumber("seconds", bucket.Seconds);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(page).Replace(WindowTablePlaceholder, Encoding.UTF8.GetString(json.ToArray()), StringComparison.Ordinal));
+    }
+
+    private const string WindowTablePlaceholder = "%METRICS_WINDOWS%";
 
     private static byte[] Gzip(byte[] content)
     {

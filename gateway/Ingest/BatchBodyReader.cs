@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Ingest;
 

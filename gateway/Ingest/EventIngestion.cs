@@ -1,3 +1,4 @@
+using Telemetry.Gateway.Core;
 using Telemetry.Grains;
 using Telemetry.Observability;
 

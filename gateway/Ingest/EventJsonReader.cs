@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Ingest;
 

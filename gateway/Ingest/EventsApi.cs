@@ -1,9 +1,8 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Ingest;
 
@@ -24,22 +23,11 @@ public static class EventsApi
         return group;
     }
 
-    /// <summary>What the ingest handlers need.</summary>
-    public sealed record IngestServices(EventIngestion Ingestion, IOptions<IngestOptions> Limits)
-    {
-        public IngestOptions Options => Limits.Value;
-    }
-
     public static async Task<Results<Created<IngestedEvent>, Ok<IngestedEvent>, ProblemHttpResult>> IngestOneAsync(
         HttpRequest request, [AsParameters] IngestServices services, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
-        if (RequestBody.MediaKind(request) != RequestBody.Kind.Json)
-        {
-            return Problems.UnsupportedMediaType("Send the event as application/json.");
-        }
-
-        var (json, refused) = await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
+        var (json, refused) = await services.ReadJsonAsync(request, "Send the event as application/json.", cancellationToken);
         if (json is null) return refused!;
         using (json)
         {

@@ -1,3 +1,5 @@
+using Telemetry.Gateway.Core;
+
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>The answer to a single event: 201 when stored, 200 with <c>duplicate</c> when it was already.</summary>
@@ -9,5 +11,3 @@ public sealed record BatchResponse(int Accepted, int Duplicates, int Rejected, I
 /// <summary>What happened to one event of a batch: <c>accepted</c>, <c>duplicate</c> or <c>rejected</c> (with its errors).</summary>
 public sealed record BatchItemResult(int Index, Guid? Id, string Status, IReadOnlyList<FieldError> Errors);
 
-/// <summary>One reason an event was rejected.</summary>
-public sealed record FieldError(string Field, string Message);

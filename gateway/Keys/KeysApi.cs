@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Storage;
 

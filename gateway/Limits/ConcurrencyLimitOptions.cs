@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Telemetry.Gateway.Limits;
 
 /// <summary>
@@ -13,6 +15,7 @@ public sealed class ConcurrencyLimitOptions
     /// group of memory for as long as its client reads: four let a user export several filters side by side, and 25
     /// tenants exporting at their limit still leave the pool to the others.
     /// </summary>
+    [Range(1, int.MaxValue)]
     public int ExportsPerTenant { get; set; } = 4;
 
     /// <summary>
@@ -22,14 +25,17 @@ public sealed class ConcurrencyLimitOptions
     /// Each costs a connection, a few KiB and one serialization per push, so the bound stops a script opening tens of
     /// thousands, not a busy dashboard.
     /// </summary>
+    [Range(1, int.MaxValue)]
     public int LiveStreamsPerTenant { get; set; } = 1000;
 
     /// <summary>
     /// Open gRPC <c>StreamEvents</c> calls (default 20): each buffers up to 2,000 events and a task on the gateway.
     /// A collector keeps one or a few open.
     /// </summary>
+    [Range(1, int.MaxValue)]
     public int IngestStreamsPerTenant { get; set; } = 20;
 
     /// <summary>What <c>Retry-After</c> says when a tenant is at a limit (default 5 s): a slot frees when a request ends.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Limits;

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Limits;
 

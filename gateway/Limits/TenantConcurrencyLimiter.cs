@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Limits;
 

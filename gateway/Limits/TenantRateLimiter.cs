@@ -12,13 +12,13 @@ namespace Telemetry.Gateway.Limits;
 /// gateways it spreads over. A lease unused for <see cref="RateLimitOptions.LeaseLifetime"/> lapses, so that
 /// an idle gateway does not sit on tokens that another one needs.
 /// </summary>
-public sealed class TenantRateLimiter(IClusterClient cluster, IOptions<RateLimitOptions> options, IOptions<Ingest.IngestOptions> ingest, TimeProvider clock)
+public sealed class TenantRateLimiter(IClusterClient cluster, IOptions<RateLimitOptions> options, TimeProvider clock)
 {
     private readonly RateLimitOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, LeasedTokens> _leases = new(StringComparer.Ordinal);
 
     /// <summary>The bucket holds at least a full batch, which would otherwise never get through.</summary>
-    private RateLimitSettings Settings => new(_options.EventsPerSecond, Math.Max(Math.Max(_options.Burst, _options.EventsPerSecond / 10), ingest.Value.MaxBatchEvents));
+    private RateLimitSettings Settings => new(_options.EventsPerSecond, Math.Max(_options.Burst, _options.EventsPerSecond / 10));
 
     /// <summary>Takes <paramref name="events"/> tokens of the tenant's bucket, or throws with when to retry.</summary>
     /// <exception cref="TenantRateLimitedException">The tenant is over its limit.</exception>

@@ -2,9 +2,10 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Grains;
@@ -28,7 +29,7 @@ public static class StreamApi
 
     public static Results<ServerSentEventsResult<string>, ProblemHttpResult> Stream(
         HttpContext http, LiveMetricsHub hub, IClusterClient cluster, IOptions<StreamOptions> options,
-        TenantConcurrencyLimiter limits, KeyRevocationWatch revocations)
+        TenantConcurrencyLimiter limits, KeyRevocationWatch revocations, IOptions<JsonOptions> json)
     {
         var tenantId = http.User.TenantId();
         var slot = limits.TryAcquire(TenantResource.LiveStream, tenantId);
@@ -39,22 +40,22 @@ public static class StreamApi
         http.Response.RegisterForDispose(slot);
         // Proxies must pass each event on as it comes.
         http.Response.Headers["X-Accel-Buffering"] = "no";
-        return TypedResults.ServerSentEvents(Events(tenantId, hub, cluster, options.Value.HeartbeatInterval, watch.Token));
+        return TypedResults.ServerSentEvents(Events(tenantId, hub, cluster, options.Value.HeartbeatInterval, json.Value.SerializerOptions, watch.Token));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(
-        string tenantId, LiveMetricsHub hub, IClusterClient cluster, TimeSpan heartbeat, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string tenantId, LiveMetricsHub hub, IClusterClient cluster, TimeSpan heartbeat, JsonSerializerOptions json, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var listener = await hub.ListenAsync(tenantId, cancellationToken);
-        yield return Metrics(await cluster.GetGrain<ITenantMetricsGrain>(tenantId).GetLiveAsync());
+        yield return Metrics(await cluster.GetGrain<ITenantMetricsGrain>(tenantId).GetLiveAsync(), json);
 
         while (!cancellationToken.IsCancellationRequested)
         {
             var update = await NextAsync(listener, heartbeat, cancellationToken);
             if (update.Closed) yield break;
             yield return update.Metrics is { } metrics
-                ? Metrics(metrics)
-                : new SseItem<string>(JsonSerializer.Serialize(new HeartbeatEvent(DateTimeOffset.UtcNow), GatewayJson.Default.HeartbeatEvent), "heartbeat");
+                ? Metrics(metrics, json)
+                : new SseItem<string>(JsonSerializer.Serialize(new HeartbeatEvent(DateTimeOffset.UtcNow), json), "heartbeat");
         }
     }
 
@@ -78,12 +79,12 @@ public static class StreamApi
         }
     }
 
-    private static SseItem<string> Metrics(LiveMetrics live)
+    private static SseItem<string> Metrics(LiveMetrics live, JsonSerializerOptions json)
     {
         var t = live.Overview.Totals;
-        var overview = new OverviewResponse("24h", t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, live.Overview.From, live.Overview.AsOf);
+        var overview = new OverviewResponse(MetricsWindows.Name(MetricsWindow.OneDay), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, live.Overview.From, live.Overview.AsOf);
         var categories = live.Categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs)).ToList();
-        return new SseItem<string>(JsonSerializer.Serialize(new LiveMetricsEvent(overview, categories), GatewayJson.Default.LiveMetricsEvent), "metrics");
+        return new SseItem<string>(JsonSerializer.Serialize(new LiveMetricsEvent(overview, categories), json), "metrics");
     }
 }
 

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Telemetry.Gateway.Metrics;
 
 /// <summary>How metrics reads are answered (configuration section <c>Metrics</c>).</summary>
@@ -11,5 +13,6 @@ public sealed class MetricsReadOptions
     /// second, so while a tenant ingests its dashboards' reads stay on the gateway; the answer's <c>as_of</c> and
     /// <c>Age</c> header say how old it is. An idle tenant's reads go to the grain: exact.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan PushedCopyMaxAge { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using CsvHelper;
 using Parquet;
 using Parquet.Schema;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Query;

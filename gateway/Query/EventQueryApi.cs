@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Limits;
 using Telemetry.Storage;

@@ -1,3 +1,4 @@
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 
 namespace Telemetry.Gateway.Query;

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Telemetry.Gateway.Infrastructure;
 
-namespace Telemetry.Gateway.Ingest;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>
 /// A request body that is one JSON document, parsed in place over its pooled buffer: how every

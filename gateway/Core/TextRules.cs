@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Telemetry.Gateway.Ingest;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>What text the store can hold and the contract allows.</summary>
 public static class TextRules

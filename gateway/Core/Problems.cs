@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Telemetry.Gateway.Ingest;
 
-namespace Telemetry.Gateway.Infrastructure;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>RFC 7807 problem details for every refusal the gateway answers.</summary>
 public static class Problems

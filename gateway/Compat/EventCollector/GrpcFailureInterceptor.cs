@@ -1,9 +1,9 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Limits;
 
-namespace Telemetry.Gateway.Compat;
+namespace Telemetry.Gateway.Compat.EventCollector;
 
 /// <summary>
 /// The gRPC side of the HTTP failure handlers: a tenant over its limit gets ResourceExhausted, a

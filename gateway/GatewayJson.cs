@@ -2,6 +2,9 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Compat;
+using Telemetry.Gateway.Compat.CentralLogger;
+using Telemetry.Gateway.Compat.EventCollector;
+using Telemetry.Gateway.Compat.TutorLogger;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -9,7 +12,7 @@ using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
 
-namespace Telemetry.Gateway.Infrastructure;
+namespace Telemetry.Gateway;
 
 /// <summary>Source-generated JSON for every body the gateway writes: snake_case, nulls written out.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -1,4 +1,4 @@
-namespace Telemetry.Gateway.Infrastructure;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>
 /// Answers 503 with Retry-After to every request but health probes until the gateway has fully

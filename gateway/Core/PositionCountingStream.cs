@@ -1,4 +1,4 @@
-namespace Telemetry.Gateway.Infrastructure;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>
 /// A write-only pass-through that knows how many bytes went through it, for writers (Parquet) that

@@ -1,15 +1,15 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat.Grpc;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Limits;
 
-namespace Telemetry.Gateway.Compat;
+namespace Telemetry.Gateway.Compat.EventCollector;
 
 /// <summary>
 /// The event collector's gRPC service (seed 003) on <c>TELEMETRY_GRPC_PORT</c>. Events take the same
@@ -27,11 +27,11 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
 
     public override async Task<CollectResponse> CollectEvents(EventBatch request, ServerCallContext context)
     {
-        if (request.Events.Count > EventCollectorApi.MaxEvents)
+        if (request.Events.Count > EventCollectorDialect.MaxEvents)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"A batch holds at most {EventCollectorApi.MaxEvents} events."));
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"A batch holds at most {EventCollectorDialect.MaxEvents} events."));
         }
-        if (request.Events.Count == 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds 1 to {EventCollectorApi.MaxEvents} events."));
+        if (request.Events.Count == 0) throw new RpcException(new Status(StatusCode.InvalidArgument, $"A batch holds 1 to {EventCollectorDialect.MaxEvents} events."));
         return await CollectAsync(request.Events, context);
     }
 
@@ -103,67 +103,20 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
         for (var i = 0; i < events.Count; i++)
         {
             var errors = new List<FieldError>();
-            items.Add((Read(events[i], $"events[{i}].", errors), errors));
+            items.Add((EventCollectorDialect.Read(events[i], $"events[{i}].", errors), errors));
         }
-        var tenantId = context.GetHttpContext().User.TenantId();
-        var result = await ingestion.IngestBatchAsync(tenantId, IngestSurface.EventCollectorGrpc, items, receivedAt);
+        var result = await ingestion.IngestBatchAsync(context.GetHttpContext().User.TenantId(), IngestSurface.EventCollectorGrpc, items, receivedAt);
+        var answer = EventCollectorDialect.Answered(result, receivedAt);
         var response = new CollectResponse
         {
-            Success = result.Rejected == 0,
-            BatchId = Guid.CreateVersion7(receivedAt).ToString(),
-            Accepted = result.Accepted + result.Duplicates,
-            Rejected = result.Rejected,
-            Timestamp = receivedAt.ToString("O", CultureInfo.InvariantCulture),
+            Success = answer.Success,
+            BatchId = answer.BatchId.ToString(),
+            Accepted = answer.Accepted,
+            Rejected = answer.Rejected,
+            Timestamp = answer.Timestamp.ToString("O", CultureInfo.InvariantCulture),
         };
-        foreach (var item in result.Results)
-        {
-            response.EventIds.Add(item.Status == "rejected" ? "" : item.Id?.ToString() ?? "");
-            foreach (var error in CompatJson.Rename(item.Errors, EventCollectorApi.Names, $"events[{item.Index}]."))
-            {
-                response.Errors.Add($"{error.Field}: {error.Message}");
-            }
-        }
+        response.EventIds.Add(answer.EventIds);
+        response.Errors.Add(answer.Errors.Select(e => $"{e.Field}: {e.Message}"));
         return response;
     }
-
-    /// <summary>The same mapping as <c>POST /collect</c>: maps of strings become JSON objects of strings.</summary>
-    private static EventDraft Read(Event e, string prefix, List<FieldError> errors)
-    {
-        string? Required(string value, string name)
-        {
-            if (value.Length > 0) return value;
-            errors.Add(new FieldError(prefix + name, "is required"));
-            return null;
-        }
-
-        var type = Required(e.EventType, "event_type");
-        if (type is not null && !EventCollectorApi.EventTypes.Contains(type)) errors.Add(new FieldError(prefix + "event_type", $"must be one of {string.Join(", ", EventCollectorApi.EventTypes)}"));
-        foreach (var text in e.EventData.Keys.Concat(e.EventData.Values).Concat(e.Metadata.Keys).Concat(e.Metadata.Values))
-        {
-            if (!TextRules.IsWellFormed(text)) errors.Add(new FieldError(prefix + "event_data", "must not contain NUL characters"));
-        }
-        return new EventDraft
-        {
-            Id = e.EventId.Length > 0 ? e.EventId : null,
-            Type = type,
-            UserId = Required(e.LearnerId, "learner_id"),
-            SessionId = e.SessionId.Length > 0 ? e.SessionId : null,
-            Timestamp = CompatJson.Timestamp(Required(e.Timestamp, "timestamp")),
-            PropertiesJson = new CompatJson.PropertiesBuilder()
-                .Add("course_id", Required(e.CourseId, "course_id"))
-                .Add("lesson_id", Required(e.LessonId, "lesson_id"))
-                .Add("event_data", ToJson(e.EventData))
-                .Add("metadata", e.Metadata.Count > 0 ? ToJson(e.Metadata) : null)
-                .ToJson(),
-        };
-    }
-
-    private static JsonElement ToJson(Google.Protobuf.Collections.MapField<string, string> map)
-    {
-        using var document = JsonDocument.Parse(JsonSerializer.Serialize(map.ToDictionary(p => p.Key, p => p.Value), GrpcJson.Default.DictionaryStringString));
-        return document.RootElement.Clone();
-    }
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class GrpcJson : System.Text.Json.Serialization.JsonSerializerContext;

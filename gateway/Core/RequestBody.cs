@@ -3,7 +3,7 @@ using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 
-namespace Telemetry.Gateway.Ingest;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>
 /// A request body read whole into a pooled buffer, after gzip when the client sent it so, and

@@ -3,43 +3,22 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Infrastructure;
+using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Query;
 using Telemetry.Grains;
 using Telemetry.Storage;
 
-namespace Telemetry.Gateway.Compat;
+namespace Telemetry.Gateway.Compat.CentralLogger;
 
 /// <summary>
 /// The central logger's API (seed 001) under <c>/api/v1</c>: workflow logs in and out with its field
-/// names, page/page_size pagination with totals, and metrics with percent-valued success rates.
-/// A log is a native event: category → type, executed_at → timestamp, execution_time_seconds →
-/// duration_ms (× 1000), status SUCCESS → success and any other → failure (the word itself kept),
-/// ticket_id, metrics, payload, workflow_version and resolution_status kept in properties.
+/// names (<see cref="CentralLoggerDialect"/>), page/page_size pagination with totals, and metrics with
+/// percent-valued success rates.
 /// </summary>
 public static class CentralLoggerApi
 {
     public const int MaxBatchLogs = 100;
-    private const string DefaultCategory = "workflow_log";
-
-    private static readonly Dictionary<string, string> Names = new(StringComparer.Ordinal)
-    {
-        ["type"] = "category",
-        ["timestamp"] = "executed_at",
-        ["duration_ms"] = "execution_time_seconds",
-        ["environment"] = "environment",
-        ["properties"] = "payload",
-        ["properties.ticket_id"] = "ticket_id",
-        ["status"] = "status",
-    };
-
-    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
-    {
-        "environment", "executed_at", "ticket_id", "status", "execution_time_seconds", "category",
-        "metrics", "payload", "workflow_version", "resolution_status",
-    };
-
     public static IEndpointRouteBuilder MapCentralLoggerApi(this IEndpointRouteBuilder routes)
     {
         var logs = routes.MapGroup("/api/v1/logs").WithTags("Compatibility: central logger");
@@ -61,28 +40,28 @@ public static class CentralLoggerApi
     }
 
     public static async Task<Results<Created<CentralLogCreated>, ProblemHttpResult>> IngestAsync(
-        HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] IngestServices services, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
-        var (json, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        var (json, refused) = await services.ReadJsonAsync(request, "Send logs as application/json.", cancellationToken);
         if (refused is not null) return refused;
         using (json)
         {
             var errors = new List<FieldError>();
-            var draft = Read(json!.Root, "", errors);
+            var draft = CentralLoggerDialect.Read(json!.Root, "", errors);
             var record = services.Ingestion.Validate(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, draft, receivedAt, errors);
-            if (record is null) return Problems.Validation(CompatJson.Rename(errors, Names));
+            if (record is null) return Problems.Validation(CentralLoggerDialect.Renamed(errors));
             var outcome = (await services.Ingestion.AppendAsync(request.HttpContext.User.TenantId(), IngestSurface.CentralLogger, [record]))[0];
-            if (outcome.Refused is { } refusal) return Problems.Validation(CompatJson.Rename([EventIngestion.Refusal(refusal)], Names));
+            if (outcome.Refused is { } refusal) return Problems.Validation(CentralLoggerDialect.Renamed([EventIngestion.Refusal(refusal)]));
             return TypedResults.Created($"/api/v1/logs/{outcome.Id}", new CentralLogCreated(outcome.Id, outcome.ReceivedAt));
         }
     }
 
     public static async Task<Results<Created<CentralLogBatchCreated>, ProblemHttpResult>> IngestBatchAsync(
-        HttpRequest request, [AsParameters] EventsApi.IngestServices services, CancellationToken cancellationToken)
+        HttpRequest request, [AsParameters] IngestServices services, CancellationToken cancellationToken)
     {
         var receivedAt = services.Ingestion.Now();
-        var (json, refused) = await ReadJsonAsync(request, services, cancellationToken);
+        var (json, refused) = await services.ReadJsonAsync(request, "Send logs as application/json.", cancellationToken);
         if (refused is not null) return refused;
         using (json)
         {
@@ -104,15 +83,15 @@ public static class CentralLoggerApi
             {
                 var prefix = $"logs[{index++}].";
                 var itemErrors = new List<FieldError>();
-                var record = services.Ingestion.Validate(tenantId, IngestSurface.CentralLogger, Read(item, prefix, itemErrors), receivedAt, itemErrors);
-                if (record is null) errors.AddRange(CompatJson.Rename(itemErrors, Names, prefix));
+                var record = services.Ingestion.Validate(tenantId, IngestSurface.CentralLogger, CentralLoggerDialect.Read(item, prefix, itemErrors), receivedAt, itemErrors);
+                if (record is null) errors.AddRange(CentralLoggerDialect.Renamed(itemErrors, prefix));
                 else records.Add(record);
             }
             if (errors.Count > 0) return Problems.Validation(errors);
             var outcomes = await services.Ingestion.AppendAsync(tenantId, IngestSurface.CentralLogger, [.. records]);
             // PostgreSQL refusing a log that kept every rule checked above is the one case where the batch
             // is not all or none: the others are stored, and the answer names the refused ones alone.
-            var refusals = outcomes.SelectMany((o, i) => o.Refused is { } r ? CompatJson.Rename([EventIngestion.Refusal(r)], Names, $"logs[{i}].") : []).ToList();
+            var refusals = outcomes.SelectMany((o, i) => o.Refused is { } r ? CentralLoggerDialect.Renamed([EventIngestion.Refusal(r)], $"logs[{i}].") : []).ToList();
             if (refusals.Count > 0) return Problems.Validation(refusals);
             return TypedResults.Created("/api/v1/logs", new CentralLogBatchCreated([.. outcomes.Select(o => o.Id)], outcomes.Length));
         }
@@ -178,37 +157,6 @@ public static class CentralLoggerApi
         var grain = cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId());
         var categories = span == 0 ? await grain.GetCategoriesAsync(MetricsWindow.All) : await grain.GetCategoriesOverDaysAsync(span);
         return TypedResults.Ok(new CentralCategories([.. categories.Categories.Select(c => new CentralCategory(c.Type, c.Totals.Count, c.Totals.Success, Percent(c.Totals)))]));
-    }
-
-    /// <summary>A log as a native draft: see the class summary for the mapping.</summary>
-    private static EventDraft Read(JsonElement body, string prefix, List<FieldError> errors)
-    {
-        var fields = CompatJson.Fields(body, prefix, errors, out _);
-        var status = CompatJson.Text(fields, "status", prefix, errors);
-        var seconds = CompatJson.Number(fields, "execution_time_seconds", prefix, errors);
-        var properties = new CompatJson.PropertiesBuilder()
-            .Add("ticket_id", CompatJson.Text(fields, "ticket_id", prefix, errors))
-            .Add("status", status)
-            .Add("metrics", CompatJson.JsonObject(fields, "metrics", prefix, errors))
-            .Add("payload", fields.TryGetValue("payload", out var payload) && payload.ValueKind != JsonValueKind.Null ? payload : null)
-            .Add("workflow_version", CompatJson.Text(fields, "workflow_version", prefix, errors))
-            .Add("resolution_status", CompatJson.Text(fields, "resolution_status", prefix, errors));
-        foreach (var (name, value) in fields.Where(f => !Known.Contains(f.Key))) properties.Add(name, value);
-        return new EventDraft
-        {
-            Type = CompatJson.Text(fields, "category", prefix, errors) ?? DefaultCategory,
-            Environment = CompatJson.Text(fields, "environment", prefix, errors, required: true),
-            Timestamp = CompatJson.Timestamp(CompatJson.Text(fields, "executed_at", prefix, errors, required: true)),
-            Status = status is null ? null : status.Equals("SUCCESS", StringComparison.OrdinalIgnoreCase) ? "success" : "failure",
-            DurationMs = seconds * 1000,
-            PropertiesJson = properties.ToJson(),
-        };
-    }
-
-    private static async Task<(JsonBody? Body, ProblemHttpResult? Refused)> ReadJsonAsync(HttpRequest request, EventsApi.IngestServices services, CancellationToken cancellationToken)
-    {
-        if (RequestBody.MediaKind(request) != RequestBody.Kind.Json) return (null, Problems.UnsupportedMediaType("Send logs as application/json."));
-        return await JsonBody.ReadAsync(request, services.Options.MaxBodyBytes, services.Options.MaxJsonDepth, cancellationToken);
     }
 
     private static double Percent(in MetricsTotals t) => t.SuccessRate is { } rate ? Math.Round(rate * 100, 1) : 0;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Telemetry.Grains;
 
-namespace Telemetry.Gateway.Infrastructure;
+namespace Telemetry.Gateway.Core;
 
 /// <summary>
 /// Turns failures of PostgreSQL or of the cluster into 503 with Retry-After: the client may retry
