@@ -1,13 +1,9 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Telemetry.Gateway.Compat.Grpc;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Compat;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Tests.Compat;
 
 /// <summary>Seeds 002 and 004: the monitoring probes their operators already scrape.</summary>

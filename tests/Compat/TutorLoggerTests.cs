@@ -1,8 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Compat;
 

@@ -1,15 +1,8 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CsvHelper;
 using Microsoft.Playwright;
 using Parquet;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
 namespace Telemetry.Tests.Dashboard;

@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.Json.Nodes;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Tests.Deploy;
 
 /// <summary>Runs <c>k8s/check/run</c>, the manifest check (kustomize and offline schema validation), as a process.</summary>

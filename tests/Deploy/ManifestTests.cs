@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Deploy;
 

@@ -1,6 +1,3 @@
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Telemetry.Tests.Faults;
 
 /// <summary>

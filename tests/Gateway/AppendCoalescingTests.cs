@@ -1,8 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Http.Json;
 using Telemetry.Observability;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Gateway;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Gateway;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Tests.Gateway;
 
 /// <summary>A gateway whose PostgreSQL and cluster do not answer says so, and refuses work with 503.</summary>

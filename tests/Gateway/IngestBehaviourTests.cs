@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 using static Telemetry.Tests.Gateway.IngestValidationTests;
 
 namespace Telemetry.Tests.Gateway;

@@ -1,9 +1,5 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Gateway;
 

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Gateway;
 

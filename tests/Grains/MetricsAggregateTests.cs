@@ -1,6 +1,3 @@
-using Telemetry.Grains;
-using Xunit.Abstractions;
-
 namespace Telemetry.Tests.Grains;
 
 /// <summary>The in-memory buckets behind every metrics grain: windows, order, pruning, series, size.</summary>

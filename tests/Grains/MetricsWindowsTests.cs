@@ -1,5 +1,3 @@
-using Telemetry.Grains;
-
 namespace Telemetry.Tests.Grains;
 
 /// <summary>The one table of windows and buckets: complete, consistent, and giving the documented series rules.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>Makes varied, valid native events for load: types, statuses, users, durations and times.</summary>

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Npgsql;
-using Telemetry.Storage;
 
 namespace Telemetry.Tests.Infrastructure;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Net;
 using Npgsql;
-using Telemetry.Storage;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Infrastructure;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>One scrape of a Prometheus text endpoint: its samples, to sum by name and labels.</summary>

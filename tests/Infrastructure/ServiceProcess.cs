@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>A silo or gateway started as its own process through <c>./telemetry</c>, its output kept for failures.</summary>

@@ -1,6 +1,5 @@
 using Npgsql;
 using Orleans.TestingHost;
-using Telemetry.Storage;
 
 namespace Telemetry.Tests.Infrastructure;
 

@@ -4,9 +4,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Microsoft.Extensions.DependencyInjection;
-using Telemetry.Grains;
 using Telemetry.Silo;
-using Telemetry.Storage;
 
 namespace Telemetry.Tests.Infrastructure;
 

@@ -1,11 +1,6 @@
-using System.Diagnostics;
-using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Telemetry.Gateway.Live;
-using Telemetry.Grains;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Live;
 

@@ -1,9 +1,6 @@
-using System.Net;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Telemetry.Gateway.Live;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Live;
 

@@ -1,14 +1,8 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Telemetry.Gateway.Compat.Grpc;
 using Telemetry.Tests.Compat;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Live;
 

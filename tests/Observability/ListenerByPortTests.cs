@@ -1,6 +1,3 @@
-using System.Net;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Tests.Observability;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using System.Net;
-using Telemetry.Storage;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Observability;
 

@@ -1,11 +1,6 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using CsvHelper;
 using Parquet;
 using Parquet.Schema;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Query;
 

@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Npgsql;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Query;
 

@@ -1,10 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using CsvHelper;
 using Telemetry.Gateway.Query;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Security;
 

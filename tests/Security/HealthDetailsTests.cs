@@ -1,10 +1,5 @@
-using System.Net;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

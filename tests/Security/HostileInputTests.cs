@@ -1,10 +1,6 @@
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using CsCheck;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

@@ -1,12 +1,7 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
 using CsCheck;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Telemetry.Gateway.Compat.Grpc;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Telemetry.Storage;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Security;
 

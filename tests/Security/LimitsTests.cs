@@ -1,11 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Security;
 

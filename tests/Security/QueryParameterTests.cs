@@ -1,9 +1,5 @@
-using System.Net;
-using System.Text.Json;
 using CsCheck;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

@@ -1,15 +1,9 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Telemetry.Gateway.Compat.Grpc;
-using Telemetry.Storage;
 using Telemetry.Tests.Compat;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

@@ -1,9 +1,5 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Security;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Telemetry.Grains;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Tests.Security;
 
 /// <summary>

@@ -1,15 +1,9 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Telemetry.Storage;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
 using Telemetry.Tests.Live;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Security;
 

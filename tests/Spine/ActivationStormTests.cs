@@ -4,11 +4,8 @@ using Npgsql;
 using NpgsqlTypes;
 using Orleans.Storage;
 using Orleans.TestingHost;
-using Telemetry.Grains;
 using Telemetry.Observability;
 using Telemetry.Silo;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Spine;
 

@@ -1,10 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
-using Telemetry.Grains;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Spine;
 

@@ -1,10 +1,6 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Orleans.Core.Internal;
 using Orleans.Runtime.Placement;
 using Orleans.Runtime;
-using Telemetry.Grains;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Spine;
 

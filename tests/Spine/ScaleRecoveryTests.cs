@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
-
 namespace Telemetry.Tests.Spine;
 
 /// <summary>

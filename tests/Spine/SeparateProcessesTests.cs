@@ -1,9 +1,4 @@
-using System.Net;
-using System.Text.Json;
-using Telemetry.Storage;
 using Telemetry.Tests.Gateway;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Spine;
 

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Orleans.Runtime;
-using Telemetry.Grains;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Spine;
 

@@ -3,10 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Runtime;
-using Telemetry.Grains;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
-using Xunit.Abstractions;
 
 namespace Telemetry.Tests.Spine;
 

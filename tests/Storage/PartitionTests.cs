@@ -1,9 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Telemetry.Grains;
 using Telemetry.Silo;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Storage;
 

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Tests.Storage;
 
