@@ -1,13 +1,10 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
-using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
 using Telemetry.Gateway.Compat.CentralLogger;
 using Telemetry.Gateway.Compat.EventCollector;
 using Telemetry.Gateway.Compat.TutorLogger;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Dashboard;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
@@ -16,9 +13,7 @@ using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
-using Telemetry.Grains;
 using Telemetry.Observability;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway;
 

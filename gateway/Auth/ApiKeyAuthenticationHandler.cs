@@ -1,9 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
-using Telemetry.Gateway.Core;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Auth;
 

@@ -1,7 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Caching.Memory;
-using Microsoft.Extensions.Options;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Auth;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Auth;
 

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Core;
 

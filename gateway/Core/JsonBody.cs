@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Telemetry.Gateway.Core;
 
 /// <summary>

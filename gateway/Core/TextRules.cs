@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Telemetry.Gateway.Core;
 
 /// <summary>What text the store can hold and the contract allows.</summary>

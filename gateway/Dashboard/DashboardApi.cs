@@ -1,5 +1,4 @@
 using Microsoft.Net.Http.Headers;
-using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Dashboard;
 

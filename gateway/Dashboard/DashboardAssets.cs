@@ -2,11 +2,8 @@ using System.Collections.Frozen;
 using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Net.Http.Headers;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Dashboard;
 

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Telemetry.Gateway.Health;
 

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Telemetry.Gateway.Core;
-
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>Splits a batch body into event drafts: a <c>{"events": [...]}</c> envelope, or NDJSON with one event a line.</summary>

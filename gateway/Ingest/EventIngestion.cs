@@ -1,5 +1,3 @@
-using Telemetry.Gateway.Core;
-using Telemetry.Grains;
 using Telemetry.Observability;
 
 namespace Telemetry.Gateway.Ingest;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Telemetry.Gateway.Core;
-
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>

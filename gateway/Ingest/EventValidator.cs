@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Telemetry.Gateway.Core;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Ingest;
 

@@ -1,8 +1,5 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Ingest;
 

@@ -1,5 +1,3 @@
-using Telemetry.Gateway.Core;
-
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>The answer to a single event: 201 when stored, 200 with <c>duplicate</c> when it was already.</summary>

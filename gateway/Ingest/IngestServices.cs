@@ -1,7 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Telemetry.Gateway.Core;
-
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>What every ingest endpoint needs, native or compatible, and the prologue they share.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Telemetry.Gateway.Ingest;
 
 /// <summary>

@@ -1,9 +1,5 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Keys;
 

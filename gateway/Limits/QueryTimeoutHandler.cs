@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
-using Telemetry.Gateway.Core;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Limits;
 

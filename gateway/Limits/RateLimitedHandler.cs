@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Limits;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
-using Telemetry.Gateway.Core;
 
 namespace Telemetry.Gateway.Limits;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Limits;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Live;
 

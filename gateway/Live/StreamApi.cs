@@ -1,14 +1,9 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Metrics;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Live;
 

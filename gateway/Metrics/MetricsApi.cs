@@ -1,11 +1,7 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Live;
-using Telemetry.Grains;
 
 namespace Telemetry.Gateway.Metrics;
 

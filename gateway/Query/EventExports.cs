@@ -1,11 +1,6 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using CsvHelper;
 using Parquet;
 using Parquet.Schema;
-using Telemetry.Gateway.Core;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Query;
 

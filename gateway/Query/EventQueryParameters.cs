@@ -1,8 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
-using Telemetry.Grains;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Query;
 

@@ -1,4 +1,3 @@
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 
 namespace Telemetry.Gateway.Query;

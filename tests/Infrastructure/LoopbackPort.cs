@@ -1,3 +1,6 @@
+// Shared with bench/ (linked there), which has not the tests' project-wide imports: its own stay here.
+using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 
 namespace Telemetry.Tests.Infrastructure;

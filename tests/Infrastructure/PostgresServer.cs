@@ -1,4 +1,7 @@
+// Shared with bench/ (linked there), which has not the tests' project-wide imports: its own stay here.
+using System.Diagnostics;
 using Npgsql;
+using Telemetry.Storage;
 
 namespace Telemetry.Tests.Infrastructure;
 

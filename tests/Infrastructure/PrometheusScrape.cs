@@ -1,3 +1,7 @@
+// Shared with bench/ (linked there), which has not the tests' project-wide imports: its own stay here.
+using System.Globalization;
+using System.Text;
+
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>One scrape of a Prometheus text endpoint: its samples, to sum by name and labels.</summary>

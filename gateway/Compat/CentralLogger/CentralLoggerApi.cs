@@ -1,13 +1,7 @@
-using System.Globalization;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Query;
-using Telemetry.Grains;
-using Telemetry.Storage;
 
 namespace Telemetry.Gateway.Compat.CentralLogger;
 

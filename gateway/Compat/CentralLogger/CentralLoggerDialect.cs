@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 
 namespace Telemetry.Gateway.Compat.CentralLogger;

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Telemetry.Grains;
-using Telemetry.Storage;
-
 namespace Telemetry.Gateway.Compat;
 
 /// <summary>A workflow log as the central logger shows it.</summary>

@@ -1,7 +1,4 @@
-using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Telemetry.Gateway.Compat.Grpc;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Ingest;
 
 namespace Telemetry.Gateway.Compat.EventCollector;

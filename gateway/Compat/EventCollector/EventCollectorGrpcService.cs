@@ -1,10 +1,8 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat.Grpc;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Limits;

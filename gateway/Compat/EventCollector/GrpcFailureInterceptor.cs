@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Limits;
 
 namespace Telemetry.Gateway.Compat.EventCollector;

@@ -1,7 +1,4 @@
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Core;
 using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Ingest;
 
