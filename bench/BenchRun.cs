@@ -489,7 +489,7 @@ public sealed class BenchRun
     private static string Rate(LoadResult result, string unit) =>
         Invariant($"{result.ItemsPerSecond:N0} {unit}") + (result.Failures > 0 ? Invariant($" ({result.Failures} failed)") : "");
 
-    internal static async Task WaitReadyAsync(Uri target, params BenchProcess[] processes)
+    internal static async Task WaitReadyAsync(Uri target, params ChildProcess[] processes)
     {
         using var client = new HttpClient { BaseAddress = target, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow.AddSeconds(120);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using Telemetry.Tests.Infrastructure;
 
 namespace Telemetry.Bench;
 
@@ -26,7 +27,7 @@ public static class PeerApp
         """;
 
     /// <summary>Starts the peer on <paramref name="port"/> after installing its packages from the lock file when missing; null when Node.js is not there.</summary>
-    public static async Task<BenchProcess?> StartAsync(string root, NpgsqlDataSource database, string connectionString, int port)
+    public static async Task<ChildProcess?> StartAsync(string root, NpgsqlDataSource database, string connectionString, int port)
     {
         var folder = Path.Combine(root, "bench", "peer");
         if (!Directory.Exists(Path.Combine(folder, "node_modules")) && !await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder)) return null;

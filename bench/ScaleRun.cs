@@ -41,8 +41,8 @@ public sealed class ScaleRun(string root, string configuration, string connectio
             ["Logging__LogLevel__Default"] = "Warning",
         };
         string Dll(string project, string name) => Path.Combine(root, project, "bin", configuration, "net10.0", name);
-        var silos = new List<(BenchProcess Process, Uri Http)>();
-        var gateways = new List<(BenchProcess Process, Uri Http)>();
+        var silos = new List<(ChildProcess Process, Uri Http)>();
+        var gateways = new List<(ChildProcess Process, Uri Http)>();
         try
         {
             for (var i = 0; i < 3; i++)
@@ -84,7 +84,7 @@ public sealed class ScaleRun(string root, string configuration, string connectio
         }
     }
 
-    private async Task MeasureAsync(string[] keys, List<(BenchProcess Process, Uri Http)> silos, List<(BenchProcess Process, Uri Http)> gateways)
+    private async Task MeasureAsync(string[] keys, List<(ChildProcess Process, Uri Http)> silos, List<(ChildProcess Process, Uri Http)> gateways)
     {
         var tenantOf = new ZipfSampler(_tenants, 1.0);
         var userOf = new ZipfSampler(_users, 1.0);

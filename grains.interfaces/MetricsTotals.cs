@@ -30,17 +30,18 @@ public struct MetricsTotals : IEquatable<MetricsTotals>
     /// </summary>
     public readonly double? AverageDurationMs => DurationCount == 0 || !double.IsFinite(DurationSum) ? null : DurationSum / DurationCount;
 
-    public void Add(in CountedEvent e)
-    {
-        Count++;
-        if (e.Status == EventStatus.Success) Success++;
-        else if (e.Status == EventStatus.Failure) Failure++;
-        if (e.DurationMs is { } d)
-        {
-            DurationSum += d;
-            DurationCount++;
-        }
-    }
+    /// <summary>
+    /// What one event counts for: the one rule every counter follows (an event with no status counts in
+    /// the total alone; one with no duration is left out of the average).
+    /// </summary>
+    public static MetricsTotals Of(in CountedEvent e) => new(
+        1,
+        e.Status == EventStatus.Success ? 1 : 0,
+        e.Status == EventStatus.Failure ? 1 : 0,
+        e.DurationMs ?? 0,
+        e.DurationMs is null ? 0 : 1);
+
+    public void Add(in CountedEvent e) => Add(Of(e));
 
     public void Add(in MetricsTotals other)
     {

@@ -23,17 +23,7 @@ internal sealed class BucketSeries
 
         public readonly MetricsTotals Totals => new(Count, Success, Failure, DurationSum, DurationCount);
 
-        public void Add(in CountedEvent e)
-        {
-            Count++;
-            if (e.Status == EventStatus.Success) Success++;
-            else if (e.Status == EventStatus.Failure) Failure++;
-            if (e.DurationMs is { } d)
-            {
-                DurationSum += d;
-                DurationCount++;
-            }
-        }
+        public void Add(in CountedEvent e) => Add(MetricsTotals.Of(e));
 
         public void Add(in MetricsTotals totals)
         {

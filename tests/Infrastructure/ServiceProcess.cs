@@ -3,13 +3,11 @@ namespace Telemetry.Tests.Infrastructure;
 /// <summary>A silo or gateway started as its own process through <c>./telemetry</c>, its output kept for failures.</summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly ChildProcess _child;
 
-    private ServiceProcess(Process process, string name, IReadOnlyDictionary<string, string?> settings)
+    private ServiceProcess(ChildProcess child, IReadOnlyDictionary<string, string?> settings)
     {
-        _process = process;
-        Name = name;
+        _child = child;
         Settings = settings;
     }
 
@@ -17,21 +15,15 @@ public sealed class ServiceProcess : IAsyncDisposable
     public IReadOnlyDictionary<string, string?> Settings { get; }
 
     /// <summary>A port setting of the process, such as <c>TELEMETRY_SILO_HTTP_PORT</c>.</summary>
-    public int Port(string key) => int.Parse(Settings[key]!, System.Globalization.CultureInfo.InvariantCulture);
+    public int Port(string key) => int.Parse(Settings[key]!, CultureInfo.InvariantCulture);
 
-    public string Name { get; }
+    public string Name => _child.Name;
 
-    public int Id => _process.Id;
+    public int Id => _child.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _child.HasExited;
 
-    public string Output
-    {
-        get
-        {
-            lock (_output) return _output.ToString();
-        }
-    }
+    public string Output => _child.Output;
 
     /// <summary>The repository root, where <c>./telemetry</c> is.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
@@ -46,77 +38,23 @@ public sealed class ServiceProcess : IAsyncDisposable
         string[] sidePorts = command == "silo" ? ["TELEMETRY_SILO_HTTP_PORT"] : ["TELEMETRY_GRPC_PORT", "TELEMETRY_METRICS_PORT"];
         foreach (var key in sidePorts) settings.TryAdd(key, LoopbackPort.FreeSetting());
 
-        var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "telemetry"), command)
-        {
-            WorkingDirectory = RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo(Path.Combine(RepositoryRoot, "telemetry"), command) { WorkingDirectory = RepositoryRoot };
         start.Environment["TELEMETRY_SKIP_BUILD"] = "1";
         start.Environment["TELEMETRY_CONFIGURATION"] = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // Plain-text logs keep a failing test's output readable.
         start.Environment["Observability__JsonLogs"] = "false";
         foreach (var (key, value) in settings) start.Environment[key] = value;
-
-        var process = new Process { StartInfo = start };
-        var service = new ServiceProcess(process, name, settings);
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return service;
+        return new ServiceProcess(ChildProcess.Start(name, start, terminateOnDispose: false), settings);
     }
 
-    /// <summary>
-    /// Asks the process to stop as an orchestrator would (SIGTERM) and waits for it; answers its exit
-    /// code, or null when it had not stopped within <paramref name="timeout"/> and was killed.
-    /// </summary>
-    public async Task<int?> TerminateAsync(TimeSpan timeout)
-    {
-        if (!_process.HasExited)
-        {
-            using (var kill = Process.Start("kill", $"-TERM {_process.Id}")) await kill!.WaitForExitAsync();
-            using var wait = new CancellationTokenSource(timeout);
-            try
-            {
-                await _process.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-                return null;
-            }
-        }
-        return _process.ExitCode;
-    }
+    /// <inheritdoc cref="ChildProcess.TerminateAsync"/>
+    public Task<int?> TerminateAsync(TimeSpan timeout) => _child.TerminateAsync(timeout);
 
-    /// <summary>Ends the process at once, as a crash or an out-of-memory kill would (SIGKILL).</summary>
-    public async Task KillAsync()
-    {
-        if (_process.HasExited) return;
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-    }
+    /// <inheritdoc cref="ChildProcess.KillAsync"/>
+    public Task KillAsync() => _child.KillAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output) _output.AppendLine(line);
-    }
+    public ValueTask DisposeAsync() => _child.DisposeAsync();
 
     private static string FindRoot()
     {
