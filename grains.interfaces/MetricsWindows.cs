@@ -49,11 +49,16 @@ public static class MetricsWindows
 
     public static readonly string BucketRule = "must be one of " + string.Join(", ", SeriesBuckets.Select(b => b.Name));
 
+    // Indexed by the enums' values (dense from 0, which MetricsWindowsTests checks): every metrics read
+    // looks its window up, so without a search or an allocation.
+    private static readonly WindowDefinition[] ByWindow = [.. Windows.OrderBy(w => w.Window)];
+    private static readonly SeriesBucketDefinition[] ByBucket = [.. SeriesBuckets.OrderBy(b => b.Bucket)];
+
     public static WindowDefinition Of(MetricsWindow window) =>
-        Windows.FirstOrDefault(w => w.Window == window) ?? throw new ArgumentOutOfRangeException(nameof(window));
+        (int)window < ByWindow.Length ? ByWindow[(int)window] : throw new ArgumentOutOfRangeException(nameof(window));
 
     public static SeriesBucketDefinition Of(SeriesBucket bucket) =>
-        SeriesBuckets.FirstOrDefault(b => b.Bucket == bucket) ?? throw new ArgumentOutOfRangeException(nameof(bucket));
+        (int)bucket < ByBucket.Length ? ByBucket[(int)bucket] : throw new ArgumentOutOfRangeException(nameof(bucket));
 
     public static KeptBuckets Of(BucketKind kind) => kind switch
     {

@@ -11,6 +11,8 @@ public sealed class MetricsWindowsTests
         Assert.Equal(MetricsWindows.Windows.Count, MetricsWindows.Windows.Select(w => w.Name).Distinct().Count());
         // The grains index their cached windows by the enum's value.
         Assert.All(MetricsWindows.Windows, w => Assert.InRange((int)w.Window, 0, MetricsWindows.Windows.Count - 1));
+        Assert.All(Enum.GetValues<MetricsWindow>(), w => Assert.Equal(w, MetricsWindows.Of(w).Window));
+        Assert.All(Enum.GetValues<SeriesBucket>(), b => Assert.Equal(b, MetricsWindows.Of(b).Bucket));
         // A bounded window is a whole number of the buckets it sums, which are kept at least that long.
         Assert.All(MetricsWindows.Windows.Where(w => w.Length is not null), w =>
         {
