@@ -77,16 +77,25 @@ public static class MetricsWindows
     {
         window = DefaultWindow;
         if (string.IsNullOrEmpty(text)) return true;
-        var found = Windows.FirstOrDefault(w => w.Name == text);
-        if (found is not null) window = found.Window;
-        return found is not null;
+        foreach (var definition in ByWindow)
+        {
+            if (definition.Name != text) continue;
+            window = definition.Window;
+            return true;
+        }
+        return false;
     }
 
     public static bool TryParseBucket(string? text, out SeriesBucket bucket)
     {
-        var found = SeriesBuckets.FirstOrDefault(b => b.Name == text);
-        bucket = found?.Bucket ?? default;
-        return found is not null;
+        bucket = default;
+        foreach (var definition in ByBucket)
+        {
+            if (definition.Name != text) continue;
+            bucket = definition.Bucket;
+            return true;
+        }
+        return false;
     }
 
     /// <summary>

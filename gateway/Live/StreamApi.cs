@@ -76,10 +76,8 @@ public static class StreamApi
 
     private static SseItem<string> Metrics(LiveMetrics live, JsonSerializerOptions json)
     {
-        var t = live.Overview.Totals;
-        var overview = new OverviewResponse(MetricsWindows.Name(MetricsWindow.OneDay), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, live.Overview.From, live.Overview.AsOf);
-        var categories = live.Categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs)).ToList();
-        return new SseItem<string>(JsonSerializer.Serialize(new LiveMetricsEvent(overview, categories), json), "metrics");
+        var update = new LiveMetricsEvent(OverviewResponse.Of(MetricsWindow.OneDay, live.Overview), CategoryResponse.Of(live.Categories));
+        return new SseItem<string>(JsonSerializer.Serialize(update, json), "metrics");
     }
 }
 

@@ -35,8 +35,7 @@ public static class MetricsApi
         var overview = w == MetricsWindow.OneDay
             ? (await sources.ReadLiveAsync(http)).Overview
             : await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetOverviewAsync(w);
-        var t = overview.Totals;
-        return TypedResults.Ok(new OverviewResponse(MetricsWindows.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs, overview.From, overview.AsOf));
+        return TypedResults.Ok(OverviewResponse.Of(w, overview));
     }
 
     public static async Task<Results<Ok<CategoriesResponse>, ProblemHttpResult>> GetCategoriesAsync(
@@ -53,7 +52,7 @@ public static class MetricsApi
         {
             categories = await sources.Cluster.GetGrain<ITenantMetricsGrain>(http.User.TenantId()).GetCategoriesAsync(w);
         }
-        return TypedResults.Ok(new CategoriesResponse(MetricsWindows.Name(w), ToResponses(categories.Categories), categories.From, categories.AsOf));
+        return TypedResults.Ok(new CategoriesResponse(MetricsWindows.Name(w), CategoryResponse.Of(categories.Categories), categories.From, categories.AsOf));
     }
 
     public static async Task<Results<Ok<TimeseriesResponse>, ProblemHttpResult>> GetTimeseriesAsync(
@@ -81,7 +80,7 @@ public static class MetricsApi
         if (metrics.FirstSeen is null) return UserNotFound();
         var t = metrics.Totals;
         return TypedResults.Ok(new UserMetricsResponse(userId, MetricsWindows.Name(w), t.Count, t.Success, t.Failure, t.SuccessRate, t.AverageDurationMs,
-            ToResponses(metrics.Categories), metrics.FirstSeen, metrics.LastSeen, metrics.From, metrics.AsOf));
+            CategoryResponse.Of(metrics.Categories), metrics.FirstSeen, metrics.LastSeen, metrics.From, metrics.AsOf));
     }
 
     /// <summary>Where a tenant's metrics come from: its grain, or this gateway's pushed copy of the 24h window.</summary>
@@ -97,9 +96,6 @@ public static class MetricsApi
             return metrics;
         }
     }
-
-    private static List<CategoryResponse> ToResponses(CategoryTotals[] categories) =>
-        [.. categories.Select(c => new CategoryResponse(c.Type, c.Totals.Count, c.Totals.Success, c.Totals.Failure, c.Totals.SuccessRate, c.Totals.AverageDurationMs))];
 
     private static ProblemHttpResult UserNotFound() => Problems.NotFound("user_id", "No events of this user.");
 }

@@ -25,6 +25,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Output => _child.Output;
 
+    /// <inheritdoc cref="ChildProcess.PoolExhaustions"/>
+    public int PoolExhaustions => _child.PoolExhaustions;
+
     /// <summary>The repository root, where <c>./telemetry</c> is.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 
