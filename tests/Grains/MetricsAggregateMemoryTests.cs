@@ -41,10 +41,3 @@ public sealed class MetricsAggregateMemoryTests(ITestOutputHelper output)
         Assert.InRange(perUser, 500, 6 * 1024);
     }
 }
-
-/// <summary>Tests that measure the whole process run after the others, one at a time.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class MeasuredAlone
-{
-    public const string Name = "measured alone";
-}
