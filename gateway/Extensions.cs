@@ -2,9 +2,6 @@ using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
-using Telemetry.Gateway.Compat.CentralLogger;
-using Telemetry.Gateway.Compat.EventCollector;
-using Telemetry.Gateway.Compat.TutorLogger;
 using Telemetry.Gateway.Dashboard;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
@@ -83,7 +80,6 @@ public static class Extensions
         services.AddSingleton<KeylessClientLimiter>();
         services.AddSingleton<UserReadLimiter>();
         services.AddSingleton<HealthProbe>();
-        services.Configure<TutorLoggerApi.AnonymousTenantOptions>(o => o.TenantId = configuration["TELEMETRY_ANONYMOUS_TENANT"] is { Length: > 0 } t ? t : null);
         services.AddValidatedOptions<StreamOptions>(configuration.GetSection(StreamOptions.Section));
         services.AddSingleton<LiveMetricsHub>();
         services.AddValidatedOptions<MetricsReadOptions>(configuration.GetSection(MetricsReadOptions.Section));
@@ -115,11 +111,7 @@ public static class Extensions
                     .SetPreflightMaxAge(TimeSpan.FromHours(1));
             }));
         }
-        services.AddGrpc(grpc =>
-        {
-            grpc.Interceptors.Add<GrpcFailureInterceptor>();
-            grpc.MaxReceiveMessageSize = ingest.MaxBodyBytes;
-        });
+        services.AddCompatSurfaces(configuration);
         services.AddDashboard();
         services.AddProblemDetails();
         services.AddExceptionHandler<RateLimitedHandler>();
@@ -127,14 +119,6 @@ public static class Extensions
         services.AddExceptionHandler<ClusterFailureHandler>();
         return builder;
     }
-
-    /// <summary>
-    /// Binds an options class to its section and checks its ranges when the gateway starts, so that a
-    /// mistyped setting stops the start with its name instead of misbehaving later.
-    /// </summary>
-    private static void AddValidatedOptions<T>(this IServiceCollection services, IConfigurationSection section)
-        where T : class =>
-        services.AddOptions<T>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
 
     public static WebApplication MapTelemetryGateway(this WebApplication app)
     {
@@ -151,12 +135,8 @@ public static class Extensions
         app.MapEventQueryApi();
         app.MapStreamApi();
         app.MapKeysApi();
-        app.MapTutorLoggerApi();
-        app.MapCentralLoggerApi();
-        app.MapEventCollectorApi();
-        app.MapHealthCompatApi();
+        app.MapCompatSurfaces(ports);
         app.MapDashboard();
-        app.MapGrpcService<EventCollectorGrpcService>().RequireLocalPort(ports.Grpc);
         app.MapMetricsApi();
         return app;
     }

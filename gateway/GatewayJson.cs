@@ -1,10 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Telemetry.Gateway.Compat;
-using Telemetry.Gateway.Compat.CentralLogger;
-using Telemetry.Gateway.Compat.EventCollector;
-using Telemetry.Gateway.Compat.TutorLogger;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -14,7 +10,10 @@ using Telemetry.Gateway.Query;
 
 namespace Telemetry.Gateway;
 
-/// <summary>Source-generated JSON for every body the gateway writes: snake_case, nulls written out.</summary>
+/// <summary>
+/// Source-generated JSON for every body the native API writes: snake_case, nulls written out. Each compatible dialect
+/// has its own context in its folder (<see cref="Compat.CompatSurfaces"/>).
+/// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(IngestedEvent))]
 [JsonSerializable(typeof(BatchResponse))]
@@ -28,16 +27,6 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(HeartbeatEvent))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(CreatedKeyResponse))]
-[JsonSerializable(typeof(TutorLoggerCreated))]
-[JsonSerializable(typeof(CentralLogCreated))]
-[JsonSerializable(typeof(CentralLogBatchCreated))]
-[JsonSerializable(typeof(CentralLogPage))]
-[JsonSerializable(typeof(CentralLog))]
-[JsonSerializable(typeof(CentralOverview))]
-[JsonSerializable(typeof(CentralCategories))]
-[JsonSerializable(typeof(CollectResult))]
-[JsonSerializable(typeof(ReadyResponse))]
-[JsonSerializable(typeof(DatabaseHealth))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

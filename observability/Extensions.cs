@@ -25,7 +25,7 @@ public static class Extensions
     {
         var configuration = builder.Configuration;
         var options = configuration.GetSection(ObservabilityOptions.Section).Get<ObservabilityOptions>() ?? new ObservabilityOptions();
-        builder.Services.Configure<ObservabilityOptions>(configuration.GetSection(ObservabilityOptions.Section));
+        builder.Services.AddValidatedOptions<ObservabilityOptions>(configuration.GetSection(ObservabilityOptions.Section));
         builder.Services.TryAddSingleton<IngestMetrics>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, LocalPortMatcherPolicy>());
 

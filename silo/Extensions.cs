@@ -24,9 +24,8 @@ public static class Extensions
     private const string AdoNetGrainStorageName = StorageNames.Grains + "-adonet";
 
     /// <summary>Joins the cluster of <c>TELEMETRY_DB</c> with ADO.NET clustering and listens on the configured ports.</summary>
-    public static ISiloBuilder AddTelemetryCluster(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder AddTelemetryCluster(this ISiloBuilder silo, IConfiguration configuration, SiloHostOptions host)
     {
-        var host = SiloHostOptions.From(configuration);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = host.ClusterId;
@@ -60,19 +59,12 @@ public static class Extensions
         return silo;
     }
 
-    /// <summary>
-    /// The silo's own HTTP port (<c>TELEMETRY_SILO_HTTP_PORT</c>, default 8081) for probes, <c>/metrics</c>
-    /// and the Orleans dashboard; apps never call it.
-    /// </summary>
-    public static WebApplicationBuilder AddSiloHttp(this WebApplicationBuilder builder)
+    /// <summary>Listens on the silo's own HTTP port (<see cref="SiloHostOptions.HttpPort"/>).</summary>
+    public static WebApplicationBuilder AddSiloHttp(this WebApplicationBuilder builder, SiloHostOptions host)
     {
-        var port = HttpPort(builder.Configuration);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(host.HttpPort));
         return builder;
     }
-
-    /// <summary>The silo's HTTP port (<c>TELEMETRY_SILO_HTTP_PORT</c>, default 8081).</summary>
-    public static int HttpPort(IConfiguration configuration) => configuration.GetValue("TELEMETRY_SILO_HTTP_PORT", 8081);
 
     /// <summary>Grain storage on PostgreSQL and everything the grains depend on.</summary>
     public static ISiloBuilder AddTelemetryGrains(this ISiloBuilder silo, IConfiguration configuration)
@@ -90,21 +82,17 @@ public static class Extensions
         // Orleans's own binary format: compact, and tolerant of added fields through the [Id]s.
         silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(AdoNetGrainStorageName,
             (sp, _) => new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()));
-        silo.Services.AddOptions<GrainStorageOptions>()
-            .Bind(configuration.GetSection(GrainStorageOptions.Section))
-            .Validate(o => o.MaxConcurrentOperations > 0, $"{GrainStorageOptions.Section}:MaxConcurrentOperations must be positive.")
-            .ValidateOnStart();
+        silo.Services.AddValidatedOptions<GrainStorageOptions>(configuration.GetSection(GrainStorageOptions.Section));
         silo.Services.AddKeyedSingleton(StorageNames.Grains, (sp, _) => sp.GetRequiredKeyedService<IGrainStorage>(AdoNetGrainStorageName));
         silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.UserGrains, (sp, _) => new BoundedGrainStorage(
             sp.GetRequiredKeyedService<IGrainStorage>(AdoNetGrainStorageName), sp.GetRequiredService<IOptions<GrainStorageOptions>>()));
         silo.Services.AddTelemetryStorage(configuration);
-        silo.Services.Configure<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
-        silo.Services.AddOptions<UserLogReadOptions>()
-            .Bind(configuration.GetSection(UserLogReadOptions.Section))
-            .Validate(o => o.MaxConcurrentReads > 0 && o.MaxUsersPerRead > 0, $"{UserLogReadOptions.Section}:MaxConcurrentReads and MaxUsersPerRead must be positive.")
-            .ValidateOnStart();
+        silo.Services.AddValidatedOptions<EventLogOptions>(configuration.GetSection(EventLogOptions.Section));
+        silo.Services.AddValidatedOptions<UserLogReadOptions>(configuration.GetSection(UserLogReadOptions.Section));
         silo.Services.AddSingleton<UserLogBatchReader>();
-        silo.Services.Configure<RetentionOptions>(o => RetentionOptions.Bind(o, configuration));
+        // The days come from TELEMETRY_RETENTION_DAYS, as the contract names it; the rest from the section.
+        silo.Services.AddValidatedOptions<RetentionOptions>(configuration.GetSection(RetentionOptions.Section))
+            .Configure(o => o.RetentionDays = configuration.GetValue<int?>(RetentionOptions.DaysKey) is > 0 and var days ? days : null);
         silo.Services.AddSingleton<EventPartitionMaintenance>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);

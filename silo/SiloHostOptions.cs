@@ -2,9 +2,15 @@ using Microsoft.Extensions.Configuration;
 
 namespace Telemetry.Silo;
 
-/// <summary>Where a silo listens and which cluster it joins, from <c>TELEMETRY_*</c> settings.</summary>
+/// <summary>Where a silo listens and which cluster it joins, from <c>TELEMETRY_*</c> settings, read once at start.</summary>
 public sealed class SiloHostOptions
 {
+    /// <summary>
+    /// The silo's own HTTP port (<c>TELEMETRY_SILO_HTTP_PORT</c>) for probes, <c>/metrics</c> and the Orleans dashboard;
+    /// apps never call it.
+    /// </summary>
+    public int HttpPort { get; set; } = 8081;
+
     /// <summary>Silo-to-silo port (<c>TELEMETRY_SILO_PORT</c>).</summary>
     public int SiloPort { get; set; } = 11111;
 
@@ -25,6 +31,7 @@ public sealed class SiloHostOptions
 
     public static SiloHostOptions From(IConfiguration configuration) => new()
     {
+        HttpPort = configuration.GetValue("TELEMETRY_SILO_HTTP_PORT", 8081),
         SiloPort = configuration.GetValue("TELEMETRY_SILO_PORT", 11111),
         ClientPort = configuration.GetValue("TELEMETRY_CLIENT_PORT", 30000),
         AdvertisedIp = configuration["TELEMETRY_ADVERTISED_IP"] is { Length: > 0 } ip ? ip : configuration["POD_IP"],

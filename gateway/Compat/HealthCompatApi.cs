@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 using Npgsql;
 using Telemetry.Gateway.Health;
 
@@ -45,4 +46,9 @@ public static partial class HealthCompatApi
 
 /// <summary>Seed 002's database check.</summary>
 public sealed record DatabaseHealth(string Status, string Database, double LatencyMs,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Error);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
+
+/// <summary>Source-generated JSON for the compatible health probes' answers.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(DatabaseHealth))]
+internal sealed partial class CompatHealthJson : JsonSerializerContext;

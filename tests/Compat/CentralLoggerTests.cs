@@ -3,11 +3,8 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Compat;
 
 /// <summary>Seed 001, the central logger: its documented payloads and answers, field by field, with X-API-Key.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class CentralLoggerTests(ClusterFixture fixture)
+public sealed class CentralLoggerTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     /// <summary>The document's example log, with its "[...]" placeholder (not JSON) filled in.</summary>
     private const string ExampleLog = """
         {

@@ -6,14 +6,13 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Compat;
 
 /// <summary>One tenant fed through every surface: one event log, one set of metrics, nothing dropped.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class CrossSurfaceTests(ClusterFixture fixture)
+public sealed class CrossSurfaceTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
     [Fact]
     public async Task Events_through_every_surface_show_in_the_native_query_and_native_metrics_equal_sql()
     {
-        var (tenant, key) = await fixture.Cluster.CreateTenantAsync("surfaces");
-        var gateway = fixture.Cluster.Gateways[0];
+        var (tenant, key) = await Cluster.CreateTenantAsync("surfaces");
+        var gateway = Cluster.Gateways[0];
         using var client = gateway.CreateClient(key);
         var factory = new EventFactory(seed: 77);
         var users = new[] { "u-1", "u-2", "u-3" };
@@ -51,7 +50,7 @@ public sealed class CrossSurfaceTests(ClusterFixture fixture)
         }
 
         const int expected = 1 + 20 + 10 + 1 + 3 + 2 + 1 + 5 + 30;
-        var sql = new SqlTruth(fixture.Cluster.Database);
+        var sql = new SqlTruth(Cluster.Database);
         Assert.Equal(expected, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenant)));
         var listed = await Query.EventQueryTests.WalkAsync(client, "", limit: 1000);
         Assert.Equal(expected, listed.Count);

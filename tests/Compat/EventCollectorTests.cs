@@ -8,11 +8,8 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Compat;
 
 /// <summary>Seed 003, the event collector: POST /collect and GET /ready, and its gRPC service on its own port.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class EventCollectorTests(ClusterFixture fixture)
+public sealed class EventCollectorTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     /// <summary>Verbatim from the document's cURL example.</summary>
     private const string CurlBody = """
         {
@@ -54,8 +51,7 @@ public sealed class EventCollectorTests(ClusterFixture fixture)
     [Fact]
     public async Task The_documented_examples_answer_success_batch_id_accepted_rejected_and_timestamp()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("collector");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("collector");
         foreach (var body in new[] { CurlBody, DocumentedBody })
         {
             using var response = await client.PostAsync(new Uri("collect", UriKind.Relative), IngestValidationTests.Json(body));
@@ -83,8 +79,7 @@ public sealed class EventCollectorTests(ClusterFixture fixture)
     [Fact]
     public async Task Its_status_codes_400_401_413_422_and_gzip_and_ready()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("collector-codes");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("collector-codes");
         var collect = new Uri("collect", UriKind.Relative);
 
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync(collect, IngestValidationTests.Json("{\"events\": ["))).StatusCode);

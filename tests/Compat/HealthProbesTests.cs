@@ -1,13 +1,12 @@
 namespace Telemetry.Tests.Compat;
 
 /// <summary>Seeds 002 and 004: the monitoring probes their operators already scrape.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class HealthProbesTests(ClusterFixture fixture)
+public sealed class HealthProbesTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
     [Fact]
     public async Task Database_health_liveness_and_readiness_answer_as_the_seeds_documented()
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient();
+        using var client = Cluster.Gateways[0].CreateClient();
         using (var database = await client.GetAsync(new Uri("api/health/database", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.OK, database.StatusCode);

@@ -3,16 +3,12 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Compat;
 
 /// <summary>Seed 000, the DSC 10 tutor logger: its documented calls, sent as its clients send them.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class TutorLoggerTests(ClusterFixture fixture)
+public sealed class TutorLoggerTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task The_documented_curl_call_answers_201_with_id_and_created_at_and_is_a_native_event()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("tutor");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("tutor");
         // Verbatim from the document's curl example (the base URL and a key are all a client changes).
         using var response = await client.PostAsync(new Uri("events", UriKind.Relative),
             IngestValidationTests.Json("""{"event_type": "query", "user_email": "user@ucsd.edu", "payload": {"question": "..."}}"""));
@@ -76,8 +72,7 @@ public sealed class TutorLoggerTests(ClusterFixture fixture)
     [InlineData("""{"event_type": "x", "user_email": ""}""", "user_email")]
     public async Task A_bad_event_is_refused_with_422_in_its_own_field_names(string body, string field)
     {
-        var (_, key) = await Cluster.CreateTenantAsync("tutor-bad");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("tutor-bad");
         using var response = await client.PostAsync(new Uri("events", UriKind.Relative), IngestValidationTests.Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
@@ -87,8 +82,7 @@ public sealed class TutorLoggerTests(ClusterFixture fixture)
     [Fact]
     public async Task Fields_it_did_not_document_are_kept_not_dropped()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("tutor-extra");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("tutor-extra");
         using var response = await client.PostAsync(new Uri("events", UriKind.Relative),
             IngestValidationTests.Json("""{"event_type": "x", "payload": {"a": 1}, "client_version": "2.1", "ab_group": 3}"""));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);

@@ -8,21 +8,17 @@ using static Microsoft.Playwright.Assertions;
 namespace Telemetry.Tests.Dashboard;
 
 /// <summary>The dashboard at <c>/dashboard</c> in headless Chromium, against the shared cluster's gateway.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browser) : SharedClusterTest(fixture), IClassFixture<BrowserFixture>
 {
     // As the page's JSON.stringify(value, null, 2) writes it.
     private static readonly JsonSerializerOptions IndentedByTwo = new() { WriteIndented = true, NewLine = "\n" };
-
-    private TelemetryCluster Cluster => fixture.Cluster;
 
     private Uri Gateway => Cluster.Gateways[0].BaseAddress;
 
     [Fact]
     public async Task Tiles_chart_and_categories_show_what_the_API_gives_and_follow_new_events_without_a_reload()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dash");
-        using var api = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, api) = await NewTenantAsync("dash");
         await PostAsync(api,
             Event("lesson_started", "success", 100), Event("lesson_started", "success", 200), Event("lesson_started", "failure", 300),
             Event("quiz_submitted", "success", 400), Event("login", null, null));
@@ -93,8 +89,7 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     [Fact]
     public async Task The_explorer_filters_pages_opens_a_detail_and_downloads_the_filtered_csv_and_parquet()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dash");
-        using var api = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, api) = await NewTenantAsync("dash");
         var now = DateTimeOffset.UtcNow;
         var start = now.AddMinutes(-30).AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
         var paged = Enumerable.Range(0, 23).Select(i => new JsonObject
@@ -221,8 +216,7 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     [Fact]
     public async Task The_user_view_shows_one_users_metrics_and_recent_events()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dash");
-        using var api = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, api) = await NewTenantAsync("dash");
         await PostAsync(api,
             Event("tutor_query", "success", 800, "student@ucsd.edu"), Event("tutor_query", "failure", 1200, "student@ucsd.edu"),
             Event("hint_shown", "success", 40, "student@ucsd.edu"), Event("tutor_query", "success", 10, "someone-else"));
@@ -323,8 +317,7 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     [Fact]
     public async Task A_lost_connection_shows_and_the_page_reconnects_by_itself()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dash");
-        using var api = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, api) = await NewTenantAsync("dash");
         await PostAsync(api, Event("before", "success", 1));
         await using var relay = CuttableRelay.Start(Gateway);
         var page = await SignedInAsync(await ReadKeyAsync(tenant), relay.BaseAddress);
@@ -353,8 +346,7 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     [Fact]
     public async Task Every_control_is_reached_with_the_tab_key_and_works_from_the_keyboard()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dash");
-        using var api = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, api) = await NewTenantAsync("dash");
         await PostAsync(api, Event("tutor_query", "success", 120, "student@ucsd.edu"), Event("tutor_query", "failure", 80, "student@ucsd.edu"), Event("hint_shown", "success", 5));
         var page = await SignedInAsync(await ReadKeyAsync(tenant));
         await Expect(page.GetByTestId("categories").Locator("tbody tr")).ToHaveCountAsync(2);

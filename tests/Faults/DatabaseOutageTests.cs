@@ -14,9 +14,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     {
         await using var postgres = await PostgresServer.StartAsync(owned: true);
         await using var cluster = new ProcessCluster(postgres, "outage", output);
-        ServiceProcess[] silos = [await cluster.StartSiloAsync("silo-0"), await cluster.StartSiloAsync("silo-1")];
+        var silos = await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 20).Select(i => $"outage-{i}")]);
+        var load = new RetryingLoad(() => address, RetryingLoad.Users("outage", 20));
         await cluster.AddTenantsAsync(load, "outage", 8);
 
         using var stop = new CancellationTokenSource();

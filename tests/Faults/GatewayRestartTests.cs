@@ -10,10 +10,9 @@ public sealed class GatewayRestartTests(ITestOutputHelper output)
     public async Task Clients_that_retry_lose_nothing_when_their_gateway_is_killed_and_restarted()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "restart", output);
-        await cluster.StartSiloAsync("silo-0");
-        await cluster.StartSiloAsync("silo-1");
+        await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 20).Select(i => $"restart-{i}")]);
+        var load = new RetryingLoad(() => address, RetryingLoad.Users("restart", 20));
         await cluster.AddTenantsAsync(load, "restart", 8);
 
         using var stop = new CancellationTokenSource();

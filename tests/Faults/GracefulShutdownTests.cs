@@ -10,14 +10,13 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
     public async Task Sigterm_to_a_silo_and_to_a_gateway_finishes_in_flight_batches_and_drops_nothing()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "sigterm", output);
-        await cluster.StartSiloAsync("silo-0");
-        var silo = await cluster.StartSiloAsync("silo-1");
+        var silo = (await cluster.StartSilosAsync(2))[1];
         var (gateway, first) = await cluster.StartGatewayAsync("gateway-0");
         var (_, second) = await cluster.StartGatewayAsync("gateway-1");
         // A client that knows both gateways (as behind a load balancer) and takes the next one each attempt.
         var next = 0;
         Uri[] gateways = [first, second];
-        var load = new RetryingLoad(() => gateways[(Interlocked.Increment(ref next) & int.MaxValue) % 2], [.. Enumerable.Range(0, 20).Select(i => $"sigterm-{i}")]);
+        var load = new RetryingLoad(() => gateways[(Interlocked.Increment(ref next) & int.MaxValue) % 2], RetryingLoad.Users("sigterm", 20));
         await cluster.AddTenantsAsync(load, "sigterm", 12);
 
         using var stop = new CancellationTokenSource();

@@ -10,10 +10,9 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     public async Task Kill_9_of_a_silo_under_load_loses_no_acknowledged_event_and_the_metrics_equal_sql_within_10_s()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "crash", output);
-        await cluster.StartSiloAsync("silo-0");
-        var victim = await cluster.StartSiloAsync("silo-1");
+        var victim = (await cluster.StartSilosAsync(2))[1];
         var (_, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, [.. Enumerable.Range(0, 30).Select(i => $"crash-{i}")]);
+        var load = new RetryingLoad(() => address, RetryingLoad.Users("crash", 30));
         await cluster.AddTenantsAsync(load, "crash", 16);
 
         using var stop = new CancellationTokenSource();

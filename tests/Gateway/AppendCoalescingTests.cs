@@ -4,13 +4,12 @@ using Telemetry.Observability;
 namespace Telemetry.Tests.Gateway;
 
 /// <summary>A gateway coalesces the single events that its requests send to one tenant at the same time into few grain calls.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class AppendCoalescingTests(ClusterFixture fixture)
+public sealed class AppendCoalescingTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
     [Fact]
     public async Task Concurrent_single_events_to_one_tenant_reach_its_log_in_far_fewer_calls_each_answered_for_itself()
     {
-        var (tenant, key) = await fixture.Cluster.CreateTenantAsync("coalesce");
+        var (tenant, key) = await Cluster.CreateTenantAsync("coalesce");
         var calls = 0L;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -23,7 +22,7 @@ public sealed class AppendCoalescingTests(ClusterFixture fixture)
         });
         listener.Start();
 
-        var gateway = await fixture.Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Ingest:AppendCallsInFlight"] = "2" });
+        var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Ingest:AppendCallsInFlight"] = "2" });
         using var client = gateway.CreateClient(key);
         var ids = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid()).ToList();
         var answers = new HttpStatusCode[ids.Count];
@@ -37,7 +36,7 @@ public sealed class AppendCoalescingTests(ClusterFixture fixture)
 
         Assert.Equal(300, answers.Count(a => a == HttpStatusCode.Created));
         Assert.Equal(100, answers.Count(a => a == HttpStatusCode.OK));
-        Assert.Equal(300, await new SqlTruth(fixture.Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenant)));
+        Assert.Equal(300, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenant)));
         Assert.True(Interlocked.Read(ref calls) <= ids.Count / 2, $"{calls} grain calls for {ids.Count} requests");
     }
 }

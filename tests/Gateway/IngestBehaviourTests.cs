@@ -3,16 +3,12 @@ using static Telemetry.Tests.Gateway.IngestValidationTests;
 namespace Telemetry.Tests.Gateway;
 
 /// <summary>What ingest answers and stores: duplicates, partial batches, keys and scopes, health.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class IngestBehaviourTests(ClusterFixture fixture)
+public sealed class IngestBehaviourTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_duplicate_id_answers_200_with_the_original_receipt_and_is_stored_and_counted_once()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("dup");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, client) = await NewTenantAsync("dup");
         var id = Guid.NewGuid();
         var body = $$"""{"id": "{{id}}", "type": "once", "status": "success", "user_id": "dana"}""";
 
@@ -53,8 +49,7 @@ public sealed class IngestBehaviourTests(ClusterFixture fixture)
     [Fact]
     public async Task A_batch_stores_its_valid_events_and_reports_each_one_and_refuses_with_422_when_none_is_valid()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("batch");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, client) = await NewTenantAsync("batch");
         using var mixed = await client.PostAsync(new Uri("v1/events/batch", UriKind.Relative), Json(
             """{"events": [{"type": "ok"}, {"type": ""}, {"type": "ok", "status": "FAILURE"}, 17, {"type": "x", "nope": 1}]}"""));
         Assert.Equal(HttpStatusCode.OK, mixed.StatusCode);
@@ -165,8 +160,7 @@ public sealed class IngestBehaviourTests(ClusterFixture fixture)
     [Fact]
     public async Task Metrics_parameters_are_validated()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("params");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("params");
         foreach (var path in new[] { "v1/metrics/overview?window=2h", "v1/metrics/categories?window=ALL", "v1/metrics/timeseries?bucket=10m", "v1/metrics/timeseries?window=7d&bucket=5m", "v1/metrics/timeseries?window=all&bucket=1h", "v1/users/u/metrics?window=1y" })
         {
             using var response = await client.GetAsync(new Uri(path, UriKind.Relative));

@@ -4,13 +4,12 @@ using System.Net.Http.Headers;
 namespace Telemetry.Tests.Gateway;
 
 /// <summary>Every rule of the event table, and every refusal of the ingest endpoints, over real HTTP.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifetime
+public sealed class IngestValidationTests(ClusterFixture fixture) : SharedClusterTest(fixture), IAsyncLifetime
 {
     private string _tenant = "";
     private string _key = "";
 
-    public async Task InitializeAsync() => (_tenant, _key) = await fixture.Cluster.CreateTenantAsync("val");
+    public async Task InitializeAsync() => (_tenant, _key) = await Cluster.CreateTenantAsync("val");
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -72,7 +71,7 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     [MemberData(nameof(InvalidEvents))]
     public async Task An_event_that_breaks_a_rule_is_refused_with_422_naming_the_field(string body, string field)
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
@@ -86,12 +85,12 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task Nothing_of_a_refused_event_is_stored()
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         foreach (var row in InvalidEvents)
         {
             using var _ = await client.PostAsync(new Uri("v1/events", UriKind.Relative), Json((string)row[0]));
         }
-        Assert.Equal(0, await new SqlTruth(fixture.Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", _tenant)));
+        Assert.Equal(0, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", _tenant)));
     }
 
     /// <summary>Valid edge cases: each must be stored (201).</summary>
@@ -115,25 +114,25 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     [MemberData(nameof(ValidEdgeEvents))]
     public async Task An_event_at_the_edge_of_the_rules_is_stored(string body)
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative), Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, text);
         using var created = JsonDocument.Parse(text);
         var id = created.RootElement.GetProperty("id").GetGuid();
-        Assert.Equal(1, await new SqlTruth(fixture.Cluster.Database).CountAsync(
+        Assert.Equal(1, await new SqlTruth(Cluster.Database).CountAsync(
             "SELECT count(*) FROM events WHERE tenant_id = @t AND event_id = @id", ("t", _tenant), ("id", id)));
     }
 
     [Fact]
     public async Task A_timestamp_with_an_offset_is_stored_as_the_same_instant_to_the_microsecond()
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         using var response = await client.PostAsync(new Uri("v1/events", UriKind.Relative),
             Json("""{"type": "a", "timestamp": "2026-03-01T10:00:00.1234567-08:00"}"""));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-        Assert.Equal(1, await new SqlTruth(fixture.Cluster.Database).CountAsync(
+        Assert.Equal(1, await new SqlTruth(Cluster.Database).CountAsync(
             "SELECT count(*) FROM events WHERE tenant_id = @t AND event_id = @id AND occurred_at = '2026-03-01T18:00:00.123456Z'",
             ("t", _tenant), ("id", id)));
     }
@@ -169,7 +168,7 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     [MemberData(nameof(RefusedBodies))]
     public async Task A_body_that_cannot_be_taken_is_refused_with_its_status_as_problem_details(string path, string? contentType, string? encoding, byte[] body, HttpStatusCode expected)
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         using var content = new ByteArrayContent(body);
         if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         foreach (var part in encoding?.Split(", ") ?? []) content.Headers.ContentEncoding.Add(part);
@@ -180,7 +179,7 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
         var problem = JsonDocument.Parse(text).RootElement;
         Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
         Assert.True(problem.GetProperty("errors").EnumerateObject().Any(), "every refusal names what it is about");
-        Assert.Equal(0, await new SqlTruth(fixture.Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", _tenant)));
+        Assert.Equal(0, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", _tenant)));
     }
 
     [Fact]
@@ -188,7 +187,7 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     {
         // Twice the limit, sent whole (no Expect: 100-continue, as the replaced services' clients do):
         // the client is still sending when the server has its answer.
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         var body = Encoding.UTF8.GetBytes("{\"type\":\"a\",\"properties\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}");
         foreach (var path in Enumerable.Repeat(new[] { "v1/events", "v1/events/batch", "collect" }, 10).SelectMany(p => p))
         {
@@ -202,7 +201,7 @@ public sealed class IngestValidationTests(ClusterFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task A_gzip_body_within_the_limit_after_decompression_is_taken()
     {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(_key);
+        using var client = Cluster.Gateways[0].CreateClient(_key);
         var events = string.Join("\n", Enumerable.Range(0, 500).Select(i => $$$"""{"type": "gz", "properties": {"i": {{{i}}}, "pad": "{{{new string('z', 1000)}}}"}}"""));
         using var content = new ByteArrayContent(Gzip(Encoding.UTF8.GetBytes(events)));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");

@@ -27,6 +27,14 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
         return silo;
     }
 
+    /// <summary>Starts silos <c>silo-0</c> to <c>silo-{count-1}</c> one after the other (the first one founds the membership).</summary>
+    public async Task<ServiceProcess[]> StartSilosAsync(int count)
+    {
+        var silos = new ServiceProcess[count];
+        for (var i = 0; i < count; i++) silos[i] = await StartSiloAsync($"silo-{i}");
+        return silos;
+    }
+
     /// <summary>
     /// Starts a gateway process (on <paramref name="port"/>, to restart one where its clients
     /// expect it) and waits until it answers ready; answers its base address.

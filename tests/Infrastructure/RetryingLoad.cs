@@ -20,6 +20,9 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
     private int _unavailableWithoutRetryAfter;
     private readonly ConcurrentQueue<DateTime> _acknowledgedAt = new();
 
+    /// <summary>User ids <c>{prefix}-0</c> to <c>{prefix}-{count-1}</c>.</summary>
+    public static string[] Users(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => $"{prefix}-{i}")];
+
     /// <summary>Refusals and failures seen, by status code (0 for a connection that failed or timed out).</summary>
     public ConcurrentDictionary<int, int> Refusals { get; } = new();
 

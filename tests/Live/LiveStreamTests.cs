@@ -5,16 +5,12 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Live;
 
 /// <summary><c>GET /v1/stream</c>: pushed from the tenant's grain to every gateway with listeners.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class LiveStreamTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class LiveStreamTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_listener_on_one_gateway_sees_a_metrics_event_within_two_seconds_of_an_ingest_on_another()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("live");
-        using var reader = Cluster.Gateways[1].CreateClient(key);
+        var (_, key, reader) = await NewTenantAsync("live", Cluster.Gateways[1]);
         using var writer = Cluster.Gateways[0].CreateClient(key);
         await using var stream = await SseClient.ConnectAsync(reader);
         var initial = await stream.NextAsync(TimeSpan.FromSeconds(5));

@@ -8,18 +8,14 @@ namespace Telemetry.Tests.Live;
 /// A gateway answers a tenant's 24h overview and categories from the copy its grain pushes to it, while the
 /// copy is fresh, and says how old the answer is; an old copy sends the read to the grain.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class PushedCopyReadsTests(ClusterFixture fixture)
+public sealed class PushedCopyReadsTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task Reads_follow_the_pushed_copy_and_state_its_age_and_an_old_copy_goes_back_to_the_grain()
     {
         // A copy kept for a minute: what the answers show can only come from pushes, never from a grain read.
         var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Metrics:PushedCopyMaxAge"] = "00:01:00" });
-        var (tenantId, key) = await Cluster.CreateTenantAsync("copy");
-        using var client = gateway.CreateClient(key);
+        var (tenantId, key, client) = await NewTenantAsync("copy", gateway);
         await PostAsync(client, "first");
         await Eventually.HoldsAsync(async () => (await OverviewAsync(client)).Total == 1 ? null : "first event not counted");
 

@@ -7,16 +7,12 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Live;
 
 /// <summary>A revoked key's open streams end within the same second that its new requests start being refused.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class RevocationEndsStreamsTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class RevocationEndsStreamsTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task Open_live_streams_of_a_revoked_key_end_on_every_gateway_within_a_second_of_new_requests_being_refused()
     {
-        var (_, admin) = await Cluster.CreateTenantAsync("revstream");
-        using var owner = Cluster.Gateways[0].CreateClient(admin);
+        var (_, admin, owner) = await NewTenantAsync("revstream");
         var (keyId, key) = await CreateKeyAsync(owner, "dashboard", "read");
         using var here = Cluster.Gateways[0].CreateClient(key);
         using var there = Cluster.Gateways[1].CreateClient(key);
@@ -53,8 +49,7 @@ public sealed class RevocationEndsStreamsTests(ClusterFixture fixture, ITestOutp
     [Fact]
     public async Task An_open_grpc_event_stream_of_a_revoked_key_ends_unauthenticated_within_a_second()
     {
-        var (tenant, admin) = await Cluster.CreateTenantAsync("revgrpc");
-        using var owner = Cluster.Gateways[0].CreateClient(admin);
+        var (tenant, admin, owner) = await NewTenantAsync("revgrpc");
         var (keyId, key) = await CreateKeyAsync(owner, "collector", "ingest");
         using var channel = GrpcChannel.ForAddress(Cluster.Gateways[1].GrpcAddress);
         var client = new EventCollectorService.EventCollectorServiceClient(channel);

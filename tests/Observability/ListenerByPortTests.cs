@@ -5,10 +5,9 @@ namespace Telemetry.Tests.Observability;
 /// listeners, chosen by the port the connection arrived on: a Host header naming their port on the
 /// public listener reaches neither.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class ListenerByPortTests(ClusterFixture fixture)
+public sealed class ListenerByPortTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private GatewayHost Gateway => fixture.Cluster.Gateways[0];
+    private GatewayHost Gateway => Cluster.Gateways[0];
 
     [Theory]
     [InlineData("anything")]

@@ -11,11 +11,8 @@ namespace Telemetry.Tests.Observability;
 /// Traces reach an OTLP receiver with the gateway request, the grain call and the SQL in one trace;
 /// logs are JSON lines that carry the trace id; slow requests are logged with their duration.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class TracesAndLogsTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class TracesAndLogsTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_sampled_request_is_exported_over_otlp_as_one_trace_from_gateway_to_grain_to_database()
     {
@@ -28,8 +25,7 @@ public sealed class TracesAndLogsTests(ClusterFixture fixture, ITestOutputHelper
             // Only requests whose caller asks for a trace, so that the other tests of this process are not traced.
             ["Observability:TraceSampleRatio"] = "0",
         });
-        var (_, key) = await Cluster.CreateTenantAsync("trace");
-        using var client = gateway.CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("trace", gateway);
 
         var traceId = ActivityTraceId.CreateRandom();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/events", UriKind.Relative))

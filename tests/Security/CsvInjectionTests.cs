@@ -4,16 +4,14 @@ using Telemetry.Gateway.Query;
 namespace Telemetry.Tests.Security;
 
 /// <summary>CSV exports escape cells a spreadsheet would run as formulas (OWASP CSV injection).</summary>
-[Collection(SharedCluster.Name)]
-public sealed class CsvInjectionTests(ClusterFixture fixture)
+public sealed class CsvInjectionTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
     private const string Hyperlink = "=HYPERLINK(\"http://e/\",\"x\")";
 
     [Fact]
     public async Task Formula_like_values_in_any_text_column_come_back_escaped_with_a_single_quote_and_json_stays_json()
     {
-        var (_, key) = await fixture.Cluster.CreateTenantAsync("csvinj");
-        using var client = fixture.Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("csvinj");
         var batch = new JsonObject
         {
             ["events"] = new JsonArray(

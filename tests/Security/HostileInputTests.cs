@@ -8,8 +8,7 @@ namespace Telemetry.Tests.Security;
 /// Random and hostile bodies, headers and encodings thrown at the ingest endpoints (CsCheck): never a
 /// 5xx, never a crash, and nothing stored that breaks a rule of the contract.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
     private static readonly HttpStatusCode[] Allowed =
     [
@@ -84,8 +83,8 @@ public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task Random_and_hostile_requests_never_get_a_5xx_and_never_store_an_event_that_breaks_a_rule()
     {
-        var (tenant, key) = await fixture.Cluster.CreateTenantAsync("fuzz");
-        using var client = fixture.Cluster.Gateways[0].CreateClient();
+        var (tenant, key) = await Cluster.CreateTenantAsync("fuzz");
+        using var client = Cluster.Gateways[0].CreateClient();
         var statuses = new Dictionary<HttpStatusCode, int>();
 
         await Gen.Select(Body, ContentType, Encoding_, Auth, Gen.Bool).SampleAsync(async sample =>
@@ -125,7 +124,7 @@ public sealed class HostileInputTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.True(statuses.GetValueOrDefault(HttpStatusCode.UnprocessableEntity) > 20, "some requests broke rules");
 
         // Every stored event keeps every rule of the contract's event table.
-        var sql = new SqlTruth(fixture.Cluster.Database);
+        var sql = new SqlTruth(Cluster.Database);
         Assert.True(await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenant)) > 0);
         Assert.Equal(0, await sql.CountAsync("""
             SELECT count(*) FROM events

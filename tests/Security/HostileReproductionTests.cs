@@ -10,16 +10,12 @@ namespace Telemetry.Tests.Security;
 /// The hostile inputs of issue 15 as a new user with an ingest key sent them, on every surface: each is a
 /// 4xx naming its field, and valid events sent at the same time to the same tenant are all stored.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed partial class HostileReproductionTests(ClusterFixture fixture)
+public sealed partial class HostileReproductionTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task Bystanders_lose_no_event_while_attackers_send_rows_that_PostgreSQL_would_refuse()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("bystander");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, client) = await NewTenantAsync("bystander");
         string[] poison =
         [
             """{"type": "a", "properties": {"n": 1e999999}}""",
@@ -71,8 +67,7 @@ public sealed partial class HostileReproductionTests(ClusterFixture fixture)
     [Fact]
     public async Task Durations_that_would_sum_to_infinity_are_refused_and_every_metrics_answer_can_still_be_written()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("infinite");
-        using var client = Cluster.Gateways[1].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("infinite", Cluster.Gateways[1]);
         using (var batch = await client.PostAsync("v1/events/batch", IngestValidationTests.Json("""{"events":[{"type":"a","duration_ms":1.7e308},{"type":"b","duration_ms":1.7e308},{"type":"c","duration_ms":2592000000}]}""")))
         {
             Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
@@ -94,8 +89,7 @@ public sealed partial class HostileReproductionTests(ClusterFixture fixture)
     [Fact]
     public async Task Compatible_surfaces_refuse_the_same_rows_naming_their_own_fields()
     {
-        var (tenant, key) = await Cluster.CreateTenantAsync("compat-hostile");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (tenant, key, client) = await NewTenantAsync("compat-hostile");
 
         // The central logger's ticket filter is indexed: a long random ticket_id would overflow the index row.
         using (var log = await client.PostAsync("api/v1/logs", IngestValidationTests.Json($$"""{"environment": "prod", "executed_at": "2026-11-23T06:00:00Z", "status": "SUCCESS", "ticket_id": "{{RandomText(4000)}}"}""")))

@@ -10,8 +10,7 @@ namespace Telemetry.Tests.Security;
 /// while bystanders send valid events to the same tenant: no 5xx from any input while PostgreSQL is up,
 /// every bystander's event acknowledged and stored, and the live metrics still equal SQL afterwards.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class HostileSurfacesTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class HostileSurfacesTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
     /// <summary>JSON values that break what a field, jsonb, text columns or their indexes take, and some that are fine.</summary>
     private static readonly Gen<string> Value = Gen.OneOf(
@@ -57,8 +56,8 @@ public sealed class HostileSurfacesTests(ClusterFixture fixture, ITestOutputHelp
     [Fact]
     public async Task Hostile_values_on_every_surface_never_get_a_5xx_and_cost_bystanders_nothing()
     {
-        var (tenant, key) = await fixture.Cluster.CreateTenantAsync("surfaces");
-        var gateway = fixture.Cluster.Gateways[1];
+        var (tenant, key) = await Cluster.CreateTenantAsync("surfaces");
+        var gateway = Cluster.Gateways[1];
         using var client = gateway.CreateClient(key);
         using var stop = new CancellationTokenSource();
         var bystanders = Enumerable.Range(0, 4).Select(b => Task.Run(async () =>
@@ -104,7 +103,7 @@ public sealed class HostileSurfacesTests(ClusterFixture fixture, ITestOutputHelp
         Assert.True(statuses.Where(s => s.Key.EndsWith(" 422", StringComparison.Ordinal)).Sum(s => s.Value) > 100, "most requests broke a rule");
         Assert.True(statuses.Where(s => s.Key.EndsWith(" 200", StringComparison.Ordinal) || s.Key.EndsWith(" 201", StringComparison.Ordinal)).Sum(s => s.Value) > 20, "some got through");
 
-        var sql = new SqlTruth(fixture.Cluster.Database);
+        var sql = new SqlTruth(Cluster.Database);
         Assert.Equal(sent, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND type = 'bystander'", ("t", tenant)));
         await Eventually.HoldsAsync(() => new MetricsComparison(client, sql).TenantDiffersAsync(tenant));
     }

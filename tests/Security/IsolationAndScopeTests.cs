@@ -3,11 +3,8 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Security;
 
 /// <summary>Every endpoint of the contract: tenant B never sees A's data, and every key gets exactly its scopes.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class IsolationAndScopeTests(ClusterFixture fixture)
+public sealed class IsolationAndScopeTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     /// <summary>Every keyed endpoint: method, path (with {event}, {user}, {key} to fill in), body, and the scope it needs.</summary>
     public static TheoryData<string, string, string?, string> Endpoints => new()
     {
@@ -30,8 +27,7 @@ public sealed class IsolationAndScopeTests(ClusterFixture fixture)
     [MemberData(nameof(Endpoints))]
     public async Task Each_key_reaches_an_endpoint_exactly_when_it_has_the_scope(string method, string path, string? body, string scope)
     {
-        var (tenant, admin) = await Cluster.CreateTenantAsync("scope");
-        using var owner = Cluster.Gateways[0].CreateClient(admin);
+        var (tenant, admin, owner) = await NewTenantAsync("scope");
         var eventId = Guid.NewGuid();
         (await owner.PostAsync(new Uri("v1/events", UriKind.Relative), IngestValidationTests.Json($$"""{"id": "{{eventId}}", "type": "seed", "user_id": "u1"}"""))).EnsureSuccessStatusCode();
         await Eventually.HoldsAsync(async () => (await owner.GetAsync(new Uri("v1/users/u1/metrics", UriKind.Relative))).IsSuccessStatusCode ? null : "user not counted yet");

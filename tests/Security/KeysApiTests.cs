@@ -3,16 +3,12 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Security;
 
 /// <summary><c>/v1/keys</c>: keys created, listed without their secret, revoked everywhere at once.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class KeysApiTests(ClusterFixture fixture)
+public sealed class KeysApiTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_created_key_works_with_its_scopes_is_listed_without_its_secret_and_stops_at_once_when_revoked()
     {
-        var (tenant, admin) = await Cluster.CreateTenantAsync("keys");
-        using var client = Cluster.Gateways[0].CreateClient(admin);
+        var (tenant, admin, client) = await NewTenantAsync("keys");
 
         using var created = await client.PostAsJsonAsync("v1/keys", new { name = "browser app", scopes = new[] { "ingest" } });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -135,8 +131,7 @@ public sealed class KeysApiTests(ClusterFixture fixture)
     [InlineData("""["x"]""", "body")]
     public async Task A_bad_key_request_is_refused_with_422_naming_the_field(string body, string field)
     {
-        var (_, admin) = await Cluster.CreateTenantAsync("badkey");
-        using var client = Cluster.Gateways[0].CreateClient(admin);
+        var (_, admin, client) = await NewTenantAsync("badkey");
         using var response = await client.PostAsync(new Uri("v1/keys", UriKind.Relative), IngestValidationTests.Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);

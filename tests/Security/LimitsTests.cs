@@ -5,11 +5,8 @@ using Telemetry.Tests.Gateway;
 namespace Telemetry.Tests.Security;
 
 /// <summary>Per-tenant rate limits, CORS for browser apps, and keys kept out of the logs.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class LimitsTests(ClusterFixture fixture)
+public sealed class LimitsTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_flooding_tenant_gets_429_with_retry_after_while_another_tenants_ingest_keeps_its_pace()
     {

@@ -8,11 +8,8 @@ namespace Telemetry.Tests.Security;
 /// PostgreSQL is up: never a 5xx; text the store cannot hold (NUL, broken UTF-8) or longer than the
 /// column it filters is a 422 naming the parameter; dates at the ends of the calendar clamp or are refused.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Theory]
     [InlineData("api/v1/logs?category=%00", "category")]
     [InlineData("api/v1/logs?environment=a%00b", "environment")]
@@ -27,8 +24,7 @@ public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelpe
     [InlineData("v1/events?cursor=!!!!!!!!!!!!!!!!!!!!!!", "cursor")]
     public async Task Text_the_store_cannot_hold_is_a_422_naming_the_parameter(string path, string parameter)
     {
-        var (_, key) = await Cluster.CreateTenantAsync("qtext");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("qtext");
         using var response = await client.GetAsync(new Uri(path.Replace("LONG", new string('x', 3000), StringComparison.Ordinal), UriKind.Relative));
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"{path}: {(int)response.StatusCode} {body}");
@@ -49,8 +45,7 @@ public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelpe
     [InlineData("v1/events?from=0001-01-01T00:00:00%2B14:00")]
     public async Task Dates_at_the_ends_of_the_calendar_clamp_or_are_refused(string path)
     {
-        var (_, key) = await Cluster.CreateTenantAsync("qdate");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("qdate");
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.UnprocessableEntity, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
@@ -58,8 +53,7 @@ public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task An_end_date_on_the_last_day_of_the_calendar_selects_everything_from_the_start()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("qclamp");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("qclamp");
         using (var created = await client.PostAsync(new Uri("api/v1/logs", UriKind.Relative), IngestValidationTests.Json(
             """{"environment": "production", "executed_at": "2025-12-24T10:30:00Z", "status": "SUCCESS", "ticket_id": "T-1"}""")))
         {
@@ -117,8 +111,7 @@ public sealed class QueryParameterTests(ClusterFixture fixture, ITestOutputHelpe
     [Fact]
     public async Task Random_and_hostile_query_parameters_never_get_a_5xx()
     {
-        var (_, key) = await Cluster.CreateTenantAsync("qfuzz");
-        using var client = Cluster.Gateways[0].CreateClient(key);
+        var (_, key, client) = await NewTenantAsync("qfuzz");
         // Something for the filters to find: native events and a central logger's log with a ticket.
         using (var seeded = await client.PostAsync(new Uri("v1/events/batch", UriKind.Relative), IngestValidationTests.Json("""
             {"events": [{"type": "type-1", "status": "success", "user_id": "user-1", "session_id": "s", "environment": "production", "duration_ms": 5},

@@ -11,8 +11,7 @@ namespace Telemetry.Tests.Security;
 /// One tenant cannot take what the others need: its open exports and streams are bounded per gateway, its reads stop
 /// at a statement timeout and give their connection back, and partition DDL never waits for ever behind long reads.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class ResourceBoundsTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed class ResourceBoundsTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
     /// <summary>Rows of a bulk tenant: a CSV export of them (about 30 MB) is far more than the socket buffers hold.</summary>
     private const int BulkRows = 100_000;
@@ -23,8 +22,6 @@ public sealed class ResourceBoundsTests(ClusterFixture fixture, ITestOutputHelpe
                jsonb_build_object('ticket', 'T-' || g, 'pad', repeat('x', 200))
         FROM generate_series(1, @rows) AS g
         """;
-
-    private TelemetryCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task A_tenant_over_its_open_exports_gets_429_with_retry_after_while_another_tenant_exports()

@@ -7,11 +7,8 @@ namespace Telemetry.Tests.Security;
 /// Rate limits that hold for the cluster: a tenant's rate over two gateways together is the rate of one,
 /// and keyless clients of the anonymous tenant each have a bucket of their own address.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class SharedRateLimitTests(ClusterFixture fixture)
+public sealed class SharedRateLimitTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task A_tenant_flooding_two_gateways_gets_the_rate_of_one()
     {
@@ -91,8 +88,7 @@ public sealed class SharedRateLimitTests(ClusterFixture fixture)
             ["RateLimit:UserReadsPerSecond"] = "5",
             ["RateLimit:UserReadsBurst"] = "10",
         });
-        var (_, key) = await Cluster.CreateTenantAsync("user-walk");
-        using var walker = gateway.CreateClient(key);
+        var (_, key, walker) = await NewTenantAsync("user-walk", gateway);
         var statuses = new List<HttpStatusCode>();
         string? problem = null;
         for (var i = 0; i < 40; i++)
@@ -110,8 +106,7 @@ public sealed class SharedRateLimitTests(ClusterFixture fixture)
         Assert.Contains("\"user_id\"", problem, StringComparison.Ordinal);
 
         // Another tenant on the same gateway reads as before.
-        var (_, otherKey) = await Cluster.CreateTenantAsync("user-walk-other");
-        using var other = gateway.CreateClient(otherKey);
+        var (_, otherKey, other) = await NewTenantAsync("user-walk-other", gateway);
         using var fine = await other.GetAsync(new Uri("v1/users/someone/metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, fine.StatusCode);
     }

@@ -5,11 +5,8 @@ namespace Telemetry.Tests.Security;
 /// PostgreSQL refuses them (appended to the grain directly, past every check) are refused alone, and
 /// the valid events that share their group commit are stored, counted and acknowledged.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class StorageRefusalTests(ClusterFixture fixture)
+public sealed class StorageRefusalTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     /// <summary>Rows that PostgreSQL refuses, each for another class of error.</summary>
     private static EventRecord Poisoned(int i, DateTimeOffset now) => (i % 4) switch
     {

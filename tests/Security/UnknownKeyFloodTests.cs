@@ -11,12 +11,9 @@ namespace Telemetry.Tests.Security;
 /// Made-up API keys cost PostgreSQL next to nothing: the gateway knows which key ids exist, and looks up the others
 /// only at a small rate; a key created through the gateway works at once, one created elsewhere within the refresh.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed partial class UnknownKeyFloodTests(ClusterFixture fixture, ITestOutputHelper output)
+public sealed partial class UnknownKeyFloodTests(ClusterFixture fixture, ITestOutputHelper output) : SharedClusterTest(fixture)
 {
     private const int MadeUpKeys = 300;
-
-    private TelemetryCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task A_flood_of_made_up_key_ids_costs_almost_no_look_ups_and_new_keys_still_work()
@@ -29,8 +26,7 @@ public sealed partial class UnknownKeyFloodTests(ClusterFixture fixture, ITestOu
             .AddSingleton<ILoggerProvider>(logs)
             // Npgsql logs every command it ran: the look-ups of api_keys are counted from there, in this capture only.
             .AddLogging(logging => logging.AddFilter<CapturingLoggerProvider>("Npgsql.Command", LogLevel.Information)));
-        var (tenant, admin) = await Cluster.CreateTenantAsync("flooded");
-        using var owner = gateway.CreateClient(admin);
+        var (tenant, admin, owner) = await NewTenantAsync("flooded", gateway);
         // The tenant's own key works from the start (made in the database a moment ago, as the command-line tool does).
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync(new Uri("v1/keys", UriKind.Relative))).StatusCode);
         var before = Lookups(logs);

@@ -7,11 +7,8 @@ namespace Telemetry.Tests.Spine;
 /// while those grains live on. The next activation of the tenant's log must replay them, and a stale
 /// writer must be fenced off without storing anything.
 /// </summary>
-[Collection(SharedCluster.Name)]
-public sealed class LostHandOffTests(ClusterFixture fixture)
+public sealed class LostHandOffTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task Events_committed_by_a_writer_that_died_before_handing_them_off_are_counted_once_the_log_comes_back()
     {

@@ -11,10 +11,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
     public async Task A_third_silo_joins_takes_grains_and_leaves_on_sigterm_without_losing_an_event_or_a_metric()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "member", output);
-        await cluster.StartSiloAsync("silo-0");
-        await cluster.StartSiloAsync("silo-1");
+        await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var users = Enumerable.Range(0, 40).Select(i => $"member-{i}").ToArray();
+        var users = RetryingLoad.Users("member", 40);
         var load = new RetryingLoad(() => address, users);
         await cluster.AddTenantsAsync(load, "member", 8);
         using var stop = new CancellationTokenSource();

@@ -5,11 +5,8 @@ using Orleans.Runtime;
 namespace Telemetry.Tests.Spine;
 
 /// <summary>The invariant: live metrics equal a SQL count over the stored events, for every window.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class MetricsInvariantTests(ClusterFixture fixture)
+public sealed class MetricsInvariantTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
-    private TelemetryCluster Cluster => fixture.Cluster;
-
     [Fact]
     public async Task Metrics_equal_sql_for_every_window_with_many_tenants_and_users_ingesting_in_parallel()
     {

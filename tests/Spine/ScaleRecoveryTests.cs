@@ -15,8 +15,7 @@ public sealed class ScaleRecoveryTests(ITestOutputHelper output)
     public async Task Kill_9_of_the_busiest_of_three_silos_under_many_tenants_and_users_recovers_within_30_s_and_loses_nothing()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "scale", output);
-        var silos = new List<ServiceProcess>();
-        for (var i = 0; i < 3; i++) silos.Add(await cluster.StartSiloAsync($"silo-{i}"));
+        var silos = await cluster.StartSilosAsync(3);
         var gateways = new List<Uri>();
         var gatewayProcesses = new List<ServiceProcess>();
         for (var i = 0; i < 2; i++)
@@ -27,7 +26,7 @@ public sealed class ScaleRecoveryTests(ITestOutputHelper output)
         }
 
         var turn = 0;
-        var load = new RetryingLoad(() => gateways[Interlocked.Increment(ref turn) % gateways.Count], [.. Enumerable.Range(0, Users).Select(i => $"scale-learner-{i}")], eventsPerBatch: 50);
+        var load = new RetryingLoad(() => gateways[Interlocked.Increment(ref turn) % gateways.Count], RetryingLoad.Users("scale-learner", Users), eventsPerBatch: 50);
         await cluster.AddTenantsAsync(load, "scale", Tenants);
         using var stop = new CancellationTokenSource();
         var running = load.RunAsync(workers: 8, stop.Token);

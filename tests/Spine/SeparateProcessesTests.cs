@@ -12,7 +12,7 @@ public sealed class SeparateProcessesTests(ITestOutputHelper output)
     public async Task An_event_posted_to_one_gateway_shows_in_the_metrics_read_from_the_other()
     {
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "proc", output);
-        var silos = new[] { await cluster.StartSiloAsync("silo-0"), await cluster.StartSiloAsync("silo-1") };
+        var silos = await cluster.StartSilosAsync(2);
         Assert.Equal(2, await cluster.ActiveSilosAsync());
         var (firstGateway, firstAddress) = await cluster.StartGatewayAsync("gateway-0");
         var (secondGateway, secondAddress) = await cluster.StartGatewayAsync("gateway-1");

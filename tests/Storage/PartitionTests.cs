@@ -5,8 +5,7 @@ using Telemetry.Silo;
 namespace Telemetry.Tests.Storage;
 
 /// <summary>Weekly partitions by time of receipt: a retry in a later week is still a duplicate; retention drops whole weeks.</summary>
-[Collection(SharedCluster.Name)]
-public sealed class PartitionTests(ClusterFixture fixture)
+public sealed class PartitionTests(ClusterFixture fixture) : SharedClusterTest(fixture)
 {
     private static EventRecord Event(Guid id, DateTimeOffset receivedAt, string type = "boundary") =>
         new(id, type, EventStatus.Success, "crosser", null, null, receivedAt.AddMinutes(-1), receivedAt, 1, "{}");
@@ -14,8 +13,8 @@ public sealed class PartitionTests(ClusterFixture fixture)
     [Fact]
     public async Task A_retry_that_arrives_in_the_next_weeks_partition_is_a_duplicate()
     {
-        var (tenantId, _) = await fixture.Cluster.CreateTenantAsync("weeks");
-        var log = fixture.Cluster.Cluster.Client.GetGrain<ITenantEventLogGrain>(tenantId);
+        var (tenantId, _) = await Cluster.CreateTenantAsync("weeks");
+        var log = Cluster.Cluster.Client.GetGrain<ITenantEventLogGrain>(tenantId);
         var id = Guid.NewGuid();
         // The last second of a week (Sunday, UTC), and the first of the next: two partitions, made on demand.
         var sunday = new DateTimeOffset(2024, 3, 10, 23, 59, 59, TimeSpan.Zero);
@@ -28,29 +27,29 @@ public sealed class PartitionTests(ClusterFixture fixture)
         Assert.True(retry[0].Duplicate);
         Assert.Equal(sunday, retry[0].ReceivedAt);
         Assert.False(retry[1].Duplicate);
-        var sql = new SqlTruth(fixture.Cluster.Database);
+        var sql = new SqlTruth(Cluster.Database);
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND event_id = @id", ("t", tenantId), ("id", id)));
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM events_2024_03_04 WHERE tenant_id = @t", ("t", tenantId)));
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM events_2024_03_11 WHERE tenant_id = @t", ("t", tenantId)));
 
-        var stored = await new EventQueryStore(fixture.Cluster.Database).GetAsync(tenantId, id);
+        var stored = await new EventQueryStore(Cluster.Database).GetAsync(tenantId, id);
         Assert.Equal(sunday, stored!.ReceivedAt);
-        var page = await new EventQueryStore(fixture.Cluster.Database).ListAsync(tenantId, new EventFilter(), 10, null);
+        var page = await new EventQueryStore(Cluster.Database).ListAsync(tenantId, new EventFilter(), 10, null);
         Assert.Equal(2, page.Events.Count);
     }
 
     [Fact]
     public async Task Retention_drops_whole_weeks_past_the_cutoff_and_their_ids_and_nothing_newer()
     {
-        var (tenantId, _) = await fixture.Cluster.CreateTenantAsync("retention");
-        var log = fixture.Cluster.Cluster.Client.GetGrain<ITenantEventLogGrain>(tenantId);
+        var (tenantId, _) = await Cluster.CreateTenantAsync("retention");
+        var log = Cluster.Cluster.Client.GetGrain<ITenantEventLogGrain>(tenantId);
         var old = new DateTimeOffset(2001, 1, 3, 12, 0, 0, TimeSpan.Zero);   // week of Monday 2001-01-01
         var kept = new DateTimeOffset(2001, 1, 10, 12, 0, 0, TimeSpan.Zero); // week of Monday 2001-01-08
         var oldId = Guid.NewGuid();
         await log.AppendAsync([Event(oldId, old), Event(Guid.NewGuid(), kept)]);
 
         // "Now" is 2001-01-16 with a retention of 7 days: the cutoff is 2001-01-09, which only the first week ends before.
-        var partitions = new EventPartitionStore(fixture.Cluster.Database);
+        var partitions = new EventPartitionStore(Cluster.Database);
         var maintenance = new EventPartitionMaintenance(partitions, Options.Create(new RetentionOptions { RetentionDays = 7 }),
             new FixedClock(new DateTimeOffset(2001, 1, 16, 0, 0, 0, TimeSpan.Zero)), NullLogger<EventPartitionMaintenance>.Instance);
         var dropped = await maintenance.RunOnceAsync(CancellationToken.None);
@@ -60,7 +59,7 @@ public sealed class PartitionTests(ClusterFixture fixture)
         Assert.DoesNotContain("events_2001_01_01", names);
         Assert.Contains("events_2001_01_08", names);
         Assert.Contains("events_2001_01_15", names);
-        var sql = new SqlTruth(fixture.Cluster.Database);
+        var sql = new SqlTruth(Cluster.Database);
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenantId)));
         Assert.Equal(0, await sql.CountAsync("SELECT count(*) FROM event_ids WHERE tenant_id = @t AND event_id = @id", ("t", tenantId), ("id", oldId)));
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM event_ids WHERE tenant_id = @t", ("t", tenantId)));
