@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Bench;
 
 /// <summary>How the bench starts its processes (the tests' <see cref="ChildProcess"/>): asked to stop with SIGTERM when done.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Telemetry.Bench;
 
 /// <summary>The benchmark's table: one row a figure, with its goal and the processes' memory peaks.</summary>

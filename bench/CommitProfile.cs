@@ -1,6 +1,3 @@
-using System.Globalization;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Bench;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Telemetry.Bench;

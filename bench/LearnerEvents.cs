@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Telemetry.Gateway.Compat.Grpc;

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Telemetry.Bench;
 
 /// <summary>

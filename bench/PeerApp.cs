@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using Npgsql;
-using Telemetry.Tests.Infrastructure;
-
 namespace Telemetry.Bench;
 
 /// <summary>

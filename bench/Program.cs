@@ -1,4 +1,3 @@
-using System.Globalization;
 using Telemetry.Bench;
 
 // ./telemetry bench runs "run"; "floor <port>" is the HTTP floor it starts as a process of its own.

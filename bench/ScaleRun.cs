@@ -1,12 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Text;
-using Npgsql;
-using Telemetry.Storage;
-using Telemetry.Tests.Infrastructure;
-using static Telemetry.Bench.BenchReport;
 
 namespace Telemetry.Bench;
 

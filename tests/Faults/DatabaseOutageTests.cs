@@ -16,12 +16,9 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         await using var cluster = new ProcessCluster(postgres, "outage", output);
         var silos = await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, RetryingLoad.Users("outage", 20));
+        await using var load = new RetryingLoad(() => address, RetryingLoad.Users("outage", 20));
         await cluster.AddTenantsAsync(load, "outage", 8);
-
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 4, stop.Token);
-        await load.WaitForBatchesAsync(40);
+        await load.StartAsync(workers: 4, batches: 40);
 
         await postgres.StopServerAsync();
         var stoppedAt = DateTime.UtcNow;
@@ -36,8 +33,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         // The test's own pool still holds connections to the stopped server (the services find theirs broken by themselves).
         cluster.Database.Clear();
         await load.WaitForBatchesAsync(load.Batches + 40);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         var firstBack = load.AcknowledgedAfter(backAt) - backAt;
         var twentyBack = load.AcknowledgedAfter(backAt, 20) - backAt;
         output.WriteLine($"{load.Batches} batches, {load.Retries} retries, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}; {unavailableDuring} answers 503 during the outage; first batch acknowledged {firstBack?.TotalSeconds:F2} s after PostgreSQL returned, the 20th {twentyBack?.TotalSeconds:F2} s after");

@@ -12,12 +12,9 @@ public sealed class GatewayRestartTests(ITestOutputHelper output)
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "restart", output);
         await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, RetryingLoad.Users("restart", 20));
+        await using var load = new RetryingLoad(() => address, RetryingLoad.Users("restart", 20));
         await cluster.AddTenantsAsync(load, "restart", 8);
-
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 6, stop.Token);
-        await load.WaitForBatchesAsync(60);
+        await load.StartAsync(workers: 6, batches: 60);
 
         // kill -9: batches in flight may be committed without their answer reaching the client, whose
         // retry must then be recognised as a duplicate rather than stored or counted twice.
@@ -25,8 +22,7 @@ public sealed class GatewayRestartTests(ITestOutputHelper output)
         var batchesAtKill = load.Batches;
         await cluster.StartGatewayAsync("gateway-0-again", address.Port);
         await load.WaitForBatchesAsync(load.Batches + 60);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         output.WriteLine($"{load.Batches} batches ({batchesAtKill} before the kill), {load.Retries} retries, {load.Duplicates} duplicates, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}");
 
         Assert.True(load.Refusals.GetValueOrDefault(0) > 0, "no client noticed the gateway going away");

@@ -16,12 +16,9 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         // A client that knows both gateways (as behind a load balancer) and takes the next one each attempt.
         var next = 0;
         Uri[] gateways = [first, second];
-        var load = new RetryingLoad(() => gateways[(Interlocked.Increment(ref next) & int.MaxValue) % 2], RetryingLoad.Users("sigterm", 20));
+        await using var load = new RetryingLoad(() => gateways[(Interlocked.Increment(ref next) & int.MaxValue) % 2], RetryingLoad.Users("sigterm", 20));
         await cluster.AddTenantsAsync(load, "sigterm", 12);
-
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 6, stop.Token);
-        await load.WaitForBatchesAsync(60);
+        await load.StartAsync(workers: 6, batches: 60);
 
         var siloExit = await silo.TerminateAsync(TimeSpan.FromSeconds(60));
         Assert.True(siloExit == 0, $"the silo did not stop cleanly on SIGTERM (exit code {siloExit?.ToString() ?? "none: killed after 60 s"})");
@@ -31,8 +28,7 @@ public sealed class GracefulShutdownTests(ITestOutputHelper output)
         var gatewayExit = await gateway.TerminateAsync(TimeSpan.FromSeconds(60));
         Assert.True(gatewayExit == 0, $"the gateway did not stop cleanly on SIGTERM (exit code {gatewayExit?.ToString() ?? "none: killed after 60 s"})");
         await load.WaitForBatchesAsync(load.Batches + 60);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         output.WriteLine($"{load.Batches} batches, {load.Retries} retries, {load.Duplicates} duplicates; refusals after the silo's SIGTERM: {Describe(afterSilo)}; in all: {Describe(load.Refusals)}");
 
         // A stopping gateway lets its requests finish: it refuses none with 503 (a closed connection

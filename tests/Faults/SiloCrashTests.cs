@@ -12,20 +12,16 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         await using var cluster = new ProcessCluster(await SharedPostgres.GetAsync(), "crash", output);
         var victim = (await cluster.StartSilosAsync(2))[1];
         var (_, address) = await cluster.StartGatewayAsync("gateway-0");
-        var load = new RetryingLoad(() => address, RetryingLoad.Users("crash", 30));
+        await using var load = new RetryingLoad(() => address, RetryingLoad.Users("crash", 30));
         await cluster.AddTenantsAsync(load, "crash", 16);
-
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 6, stop.Token);
-        await load.WaitForBatchesAsync(60);
+        await load.StartAsync(workers: 6, batches: 60);
         // The kill must cost the victim something: wait until it holds event logs that have committed.
         var committedOnVictim = await ProcessCluster.WaitForCommitsAsync(victim);
 
         await victim.KillAsync();
         var batchesAtKill = load.Batches;
         await load.WaitForBatchesAsync(batchesAtKill + 80);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         output.WriteLine($"{load.Batches} batches ({batchesAtKill} before the kill), {load.Retries} retries, {load.Duplicates} duplicates, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}; the killed silo had committed {committedOnVictim} events");
 
         await NothingLost.AssertAsync(load, cluster.Database, address, TimeSpan.FromSeconds(10));

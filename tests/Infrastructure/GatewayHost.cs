@@ -5,27 +5,19 @@ using Telemetry.Gateway;
 namespace Telemetry.Tests.Infrastructure;
 
 /// <summary>A gateway running in this process on a loopback port, with its own Orleans client.</summary>
-public sealed class GatewayHost : IAsyncDisposable
+public sealed class GatewayHost(WebApplication app, Uri baseAddress, Uri grpcAddress, Uri metricsAddress) : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication _app = app;
     private readonly CancellationTokenSource _stopping = new();
     private Task _started = Task.CompletedTask;
 
-    private GatewayHost(WebApplication app, Uri baseAddress, Uri grpcAddress, Uri metricsAddress)
-    {
-        _app = app;
-        BaseAddress = baseAddress;
-        GrpcAddress = grpcAddress;
-        MetricsAddress = metricsAddress;
-    }
-
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress { get; } = baseAddress;
 
     /// <summary>The event collector's gRPC port (HTTP/2 without TLS).</summary>
-    public Uri GrpcAddress { get; }
+    public Uri GrpcAddress { get; } = grpcAddress;
 
     /// <summary>The port Prometheus scrapes, apart from the public one.</summary>
-    public Uri MetricsAddress { get; }
+    public Uri MetricsAddress { get; } = metricsAddress;
 
     public IServiceProvider Services => _app.Services;
 

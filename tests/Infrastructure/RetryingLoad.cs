@@ -8,8 +8,10 @@ namespace Telemetry.Tests.Infrastructure;
 /// what was sent and what was acknowledged per tenant, so that a test can prove nothing acknowledged
 /// was lost whatever happened to silos, gateways or PostgreSQL meanwhile.
 /// </summary>
-public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users, int eventsPerBatch = 20)
+public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users, int eventsPerBatch = 20) : IAsyncDisposable
 {
+    private readonly CancellationTokenSource _stop = new();
+    private Task _running = Task.CompletedTask;
     private readonly List<(string TenantId, string Key)> _tenants = [];
     private readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _sent = new();
     private readonly ConcurrentDictionary<string, ConcurrentBag<Guid>> _acknowledged = new();
@@ -79,11 +81,30 @@ public sealed class RetryingLoad(Func<Uri> gateway, IReadOnlyList<string> users,
     }
 
     /// <summary>
-    /// Runs <paramref name="workers"/> clients, each posting a batch to the next tenant in turn, until
-    /// <paramref name="stop"/>; a batch in flight at that moment is still retried until acknowledged.
+    /// Starts <paramref name="workers"/> clients, each posting a batch to the next tenant in turn, and waits until
+    /// <paramref name="batches"/> batches were acknowledged. They run until <see cref="StopAsync"/> (a batch in flight
+    /// then is still retried until acknowledged), or until the test ends.
     /// </summary>
-    public Task RunAsync(int workers, CancellationToken stop) =>
-        Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkAsync(w, stop), CancellationToken.None)));
+    public async Task StartAsync(int workers, int batches)
+    {
+        _running = Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkAsync(w, _stop.Token), CancellationToken.None)));
+        await WaitForBatchesAsync(batches);
+    }
+
+    /// <summary>Stops the clients and waits (three minutes at most) until each batch in flight was acknowledged.</summary>
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await _running.WaitAsync(TimeSpan.FromMinutes(3));
+    }
+
+    /// <summary>Stops the clients of a test that ended early, without waiting for their batches.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAny(_running, Task.Delay(TimeSpan.FromSeconds(30)));
+        _stop.Dispose();
+    }
 
     private async Task WorkAsync(int worker, CancellationToken stop)
     {

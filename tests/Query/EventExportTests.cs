@@ -101,18 +101,6 @@ public sealed class EventExportTests(QueryFixture fixture)
         Assert.Equal(0, Enumerable.Range(0, file.RowGroupCount).Sum(g => file.OpenRowGroupReader(g).RowCount));
     }
 
-    [Theory]
-    [InlineData("format=xml", "format")]
-    [InlineData("format=csv&limit=10", "limit")]
-    [InlineData("format=csv&status=maybe", "status")]
-    public async Task A_bad_export_request_is_refused_with_422(string query, string field)
-    {
-        using var client = fixture.Cluster.Gateways[0].CreateClient(fixture.Key);
-        using var response = await client.GetAsync(new Uri($"v1/events/export?{query}", UriKind.Relative));
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
-        Assert.True(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").TryGetProperty(field, out _));
-    }
-
     private static async Task<byte[]> DownloadAsync(HttpClient client, string format, string mediaType, string filter = Filter)
     {
         using var response = await client.GetAsync(new Uri($"v1/events/export?format={format}&{filter}", UriKind.Relative));

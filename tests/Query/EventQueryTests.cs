@@ -157,20 +157,23 @@ public sealed class EventQueryTests(QueryFixture fixture)
     }
 
     [Theory]
-    [InlineData("limit=0", "limit")]
-    [InlineData("limit=1001", "limit")]
-    [InlineData("limit=ten", "limit")]
-    [InlineData("limit=-5", "limit")]
-    [InlineData("cursor=bogus", "cursor")]
-    [InlineData("cursor=AAAAAAAAAAAAAAAAAAAAAA%3D%3D", "cursor")]
-    [InlineData("status=ok", "status")]
-    [InlineData("from=yesterday", "from")]
-    [InlineData("to=2026-11-01", "to")]
-    [InlineData("from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "to")]
-    public async Task A_bad_query_is_refused_with_422_naming_the_parameter(string query, string field)
+    [InlineData("v1/events", "limit=0", "limit")]
+    [InlineData("v1/events", "limit=1001", "limit")]
+    [InlineData("v1/events", "limit=ten", "limit")]
+    [InlineData("v1/events", "limit=-5", "limit")]
+    [InlineData("v1/events", "cursor=bogus", "cursor")]
+    [InlineData("v1/events", "cursor=AAAAAAAAAAAAAAAAAAAAAA%3D%3D", "cursor")]
+    [InlineData("v1/events", "status=ok", "status")]
+    [InlineData("v1/events", "from=yesterday", "from")]
+    [InlineData("v1/events", "to=2026-11-01", "to")]
+    [InlineData("v1/events", "from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", "to")]
+    [InlineData("v1/events/export", "format=xml", "format")]
+    [InlineData("v1/events/export", "format=csv&limit=10", "limit")]
+    [InlineData("v1/events/export", "format=csv&status=maybe", "status")]
+    public async Task A_bad_query_or_export_request_is_refused_with_422_naming_the_parameter(string path, string query, string field)
     {
         using var client = fixture.Cluster.Gateways[0].CreateClient(fixture.Key);
-        using var response = await client.GetAsync(new Uri($"v1/events?{query}", UriKind.Relative));
+        using var response = await client.GetAsync(new Uri($"{path}?{query}", UriKind.Relative));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
         Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), text);

@@ -14,11 +14,9 @@ public sealed class MembershipTests(ITestOutputHelper output)
         await cluster.StartSilosAsync(2);
         var (gateway, address) = await cluster.StartGatewayAsync("gateway-0");
         var users = RetryingLoad.Users("member", 40);
-        var load = new RetryingLoad(() => address, users);
+        await using var load = new RetryingLoad(() => address, users);
         await cluster.AddTenantsAsync(load, "member", 8);
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 4, stop.Token);
-        await load.WaitForBatchesAsync(40);
+        await load.StartAsync(workers: 4, batches: 40);
 
         // Scale out: the new silo joins while events flow; tenants that start now get grains placed on it too.
         var third = await cluster.StartSiloAsync("silo-2");
@@ -32,8 +30,7 @@ public sealed class MembershipTests(ITestOutputHelper output)
         var exitCode = await third.TerminateAsync(TimeSpan.FromSeconds(60));
         Assert.True(exitCode == 0, $"the third silo did not stop cleanly on SIGTERM (exit code {exitCode?.ToString() ?? "none: killed after 60 s"})");
         await load.WaitForBatchesAsync(load.Batches + 40);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         output.WriteLine($"{load.Batches} batches, {load.Retries} retries, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}; the third silo committed {committedOnThird} events before it left");
         await Eventually.HoldsAsync(async () => await cluster.ActiveSilosAsync() == 2 ? null : "the third silo is still listed as active", TimeSpan.FromSeconds(30));
 

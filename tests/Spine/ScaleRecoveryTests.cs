@@ -26,11 +26,9 @@ public sealed class ScaleRecoveryTests(ITestOutputHelper output)
         }
 
         var turn = 0;
-        var load = new RetryingLoad(() => gateways[Interlocked.Increment(ref turn) % gateways.Count], RetryingLoad.Users("scale-learner", Users), eventsPerBatch: 50);
+        await using var load = new RetryingLoad(() => gateways[Interlocked.Increment(ref turn) % gateways.Count], RetryingLoad.Users("scale-learner", Users), eventsPerBatch: 50);
         await cluster.AddTenantsAsync(load, "scale", Tenants);
-        using var stop = new CancellationTokenSource();
-        var running = load.RunAsync(workers: 8, stop.Token);
-        await load.WaitForBatchesAsync(Tenants * 3);
+        await load.StartAsync(workers: 8, batches: Tenants * 3);
 
         using var scraper = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var activations = new List<double>();
@@ -43,8 +41,7 @@ public sealed class ScaleRecoveryTests(ITestOutputHelper output)
         var batchesAtKill = load.Batches;
         var recovered = await EveryTenantAnswersAsync(load, gateways, TimeSpan.FromSeconds(60));
         await load.WaitForBatchesAsync(batchesAtKill + Tenants * 2);
-        await stop.CancelAsync();
-        await running.WaitAsync(TimeSpan.FromMinutes(3));
+        await load.StopAsync();
         output.WriteLine($"activations per silo at the kill: {string.Join(", ", activations)}; every tenant answered {recovered.TotalSeconds:F1} s after the kill; " +
             $"{load.Batches} batches ({batchesAtKill} before the kill), {load.Retries} retries, refusals: {string.Join(", ", load.Refusals.Select(r => $"{r.Key}×{r.Value}"))}");
 
