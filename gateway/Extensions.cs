@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Orleans.Configuration;
+using Telemetry.Gateway.Alerts;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
 using Telemetry.Gateway.Dashboard;
@@ -111,6 +112,7 @@ public static class Extensions
                     .SetPreflightMaxAge(TimeSpan.FromHours(1));
             }));
         }
+        services.AddOptions<AlertTargetOptions>().Bind(configuration.GetSection(AlertTargetOptions.Section));
         services.AddCompatSurfaces(configuration);
         services.AddDashboard();
         services.AddProblemDetails();
@@ -135,6 +137,7 @@ public static class Extensions
         app.MapEventQueryApi();
         app.MapStreamApi();
         app.MapKeysApi();
+        app.MapAlertsApi();
         app.MapCompatSurfaces(ports);
         app.MapDashboard();
         app.MapMetricsApi();

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Telemetry.Gateway.Alerts;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -27,6 +28,10 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(HeartbeatEvent))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(CreatedKeyResponse))]
+[JsonSerializable(typeof(AlertRuleResponse))]
+[JsonSerializable(typeof(CreatedAlertRuleResponse))]
+[JsonSerializable(typeof(AlertRuleList))]
+[JsonSerializable(typeof(AlertDeliveryList))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

@@ -33,6 +33,12 @@ public interface ITenantMetricsGrain : IGrainWithStringKey, IEventCounter
 
     /// <summary>How many observers are subscribed (for operators and tests).</summary>
     Task<int> CountSubscribersAsync();
+
+    /// <summary>
+    /// The totals the tenant's alert rules read. Asking also watches the metrics for <see cref="AlertReading.WatchLifetime"/>:
+    /// meanwhile each round of counted events tells the tenant's <see cref="ITenantAlertsGrain"/>.
+    /// </summary>
+    Task<AlertReading> ReadForAlertsAsync(AlertInput[] inputs);
 }
 
 /// <summary>One user's live metrics, in memory. Key: <see cref="UserKey.Format"/> of tenant and user.</summary>

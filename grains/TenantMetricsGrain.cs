@@ -20,6 +20,8 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     private static readonly TimeSpan WakeLogEvery = TimeSpan.FromSeconds(5);
     private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
     private LiveMetricsFeed? _feed;
+    private DateTimeOffset _alertsWatchUntil;
+    private DateTimeOffset? _lastEventAt;
 
     private LiveMetricsFeed Feed => _feed ??= new LiveMetricsFeed(this, Live, clock, logger);
 
@@ -38,8 +40,36 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         this.RegisterGrainTimer(WakeLogAsync, TimeSpan.Zero, WakeLogEvery);
     }
 
-    public Task ApplyAsync(CountedEvent[] events) =>
-        _metrics.Apply(events) > 0 && _feed is { } feed ? feed.ChangedAsync() : Task.CompletedTask;
+    public Task ApplyAsync(CountedEvent[] events)
+    {
+        if (_metrics.Apply(events) == 0) return Task.CompletedTask;
+        var now = clock.GetUtcNow();
+        _lastEventAt = now;
+        // One-way: the alerts grain reads what it needs when it evaluates, never on this grain's path.
+        if (now < _alertsWatchUntil) _ = GrainFactory.GetGrain<ITenantAlertsGrain>(this.GetPrimaryKeyString()).MetricsChangedAsync();
+        return _feed is { } feed ? feed.ChangedAsync() : Task.CompletedTask;
+    }
+
+    public Task<AlertReading> ReadForAlertsAsync(AlertInput[] inputs)
+    {
+        var now = clock.GetUtcNow();
+        _alertsWatchUntil = now + AlertReading.WatchLifetime;
+        var totals = new MetricsTotals[inputs.Length];
+        Dictionary<MetricsWindow, CategoryTotals[]>? categories = null;
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            var (window, category) = (inputs[i].Window, inputs[i].Category);
+            if (category is null)
+            {
+                totals[i] = _metrics.Totals(window, now, out _);
+                continue;
+            }
+            categories ??= [];
+            if (!categories.TryGetValue(window, out var perType)) categories[window] = perType = _metrics.Categories(window, now, out _);
+            totals[i] = Array.Find(perType, c => c.Type == category).Totals;
+        }
+        return Task.FromResult(new AlertReading(totals, _lastEventAt, now));
+    }
 
     public Task<MetricsCategories> GetCategoriesOverDaysAsync(int days)
     {

@@ -96,6 +96,19 @@ public static class Extensions
         silo.Services.AddSingleton<EventPartitionMaintenance>();
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.AddValidatedOptions<AlertOptions>(configuration.GetSection(AlertOptions.Section));
+        silo.Services.AddOptions<AlertTargetOptions>().Bind(configuration.GetSection(AlertTargetOptions.Section));
+        silo.Services.AddSingleton<AlertDeliverySignal>();
+        silo.Services.TryAddSingleton<AlertMetrics>();
+        silo.Services.AddHttpClient(AlertWebhookDispatcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                // A redirect would lead around the target policy.
+                AllowAutoRedirect = false,
+                ConnectCallback = AlertWebhookDispatcher.Connect(sp.GetRequiredService<IOptions<AlertTargetOptions>>().Value),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            });
+        silo.Services.AddHostedService<AlertWebhookDispatcher>();
         // The event log counts into IngestMetrics also in silos without AddTelemetryObservability (the TestingHost's).
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<IngestMetrics>();

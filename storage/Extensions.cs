@@ -29,6 +29,8 @@ public static class Extensions
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<EventPartitionStore>();
         services.AddSingleton<EventQueryStore>();
+        services.AddSingleton<AlertRuleStore>();
+        services.AddSingleton<AlertDeliveryStore>();
         return services;
     }
 

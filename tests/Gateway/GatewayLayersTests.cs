@@ -22,6 +22,7 @@ public sealed partial class GatewayLayersTests
         ["Keys"] = 2,
         ["Health"] = 2,
         ["Dashboard"] = 2,
+        ["Alerts"] = 2,
         ["Compat"] = 3,
         [""] = 4,
     };

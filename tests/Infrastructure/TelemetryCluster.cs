@@ -35,6 +35,8 @@ public sealed class TelemetryCluster : IAsyncDisposable
         [DatabaseOptions.ConfigurationKey] = Postgres.ConnectionString,
         ["TELEMETRY_CLUSTER_ID"] = Cluster.Options.ClusterId,
         ["TELEMETRY_SERVICE_ID"] = Cluster.Options.ServiceId,
+        // The tests' webhook receivers listen on loopback.
+        ["Alerts:AllowPrivateAddresses"] = "true",
     };
 
     public static async Task<TelemetryCluster> StartAsync(short silos = 2, int gateways = 1, IReadOnlyDictionary<string, string?>? siloSettings = null)

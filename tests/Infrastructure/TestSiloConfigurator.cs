@@ -26,6 +26,14 @@ public sealed class TestSiloConfigurator : IHostConfigurator
         // Several commits of a tenant in flight once 50 events wait, so that the in-process tests exercise that
         // path with small groups; the fault tests' silo processes run the defaults.
         silo.Services.PostConfigure<EventLogOptions>(o => (o.CommitsInFlight, o.MinEventsForAnotherCommit) = (4, 50));
+        // Webhook receivers of the tests listen on loopback; their retries are quick so that giving up takes a second.
+        silo.Services.PostConfigure<AlertTargetOptions>(o => o.AllowPrivateAddresses = true);
+        silo.Services.PostConfigure<AlertOptions>(o =>
+        {
+            o.PollInterval = TimeSpan.FromMilliseconds(100);
+            o.WakeInterval = TimeSpan.FromSeconds(2);
+            (o.MaxAttempts, o.RetryBaseDelay, o.RetryMaxDelay) = (3, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
+        });
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);

@@ -1,0 +1,75 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Telemetry.Storage;
+
+/// <summary>The webhook deliveries waiting to be sent: claimed by one silo at a time, retried until delivered or given up.</summary>
+public sealed class AlertDeliveryStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Claims due deliveries for @lease: another silo takes one again only if this one died before recording its outcome
+    /// (at least once; the receiver tells repeats apart by their idempotency key).
+    /// </summary>
+    internal const string ClaimSql = """
+        UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + @lease
+        FROM (SELECT delivery_id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+              ORDER BY next_attempt_at LIMIT @limit FOR UPDATE SKIP LOCKED) due, alert_rules r
+        WHERE d.delivery_id = due.delivery_id AND r.rule_id = d.rule_id
+        RETURNING d.delivery_id, d.tenant_id, d.rule_id, d.transition, d.target, d.body, d.attempts, r.secret
+        """;
+
+    internal const string DeliveredSql = """
+        UPDATE alert_deliveries SET status = 'delivered', last_status = @status, last_error = NULL, finished_at = now() WHERE delivery_id = @id
+        """;
+
+    internal const string RetrySql = """
+        UPDATE alert_deliveries SET last_status = @status, last_error = @error, next_attempt_at = now() + @delay WHERE delivery_id = @id
+        """;
+
+    internal const string FailedSql = """
+        UPDATE alert_deliveries SET status = 'failed', last_status = @status, last_error = @error, finished_at = now() WHERE delivery_id = @id
+        """;
+
+    /// <summary>A delivery claimed for one attempt (its number: <see cref="Attempt"/>), with the secret that signs it.</summary>
+    public sealed record Claimed(long Id, string TenantId, Guid RuleId, long Transition, string Target, string Body, int Attempt, string Secret)
+    {
+        /// <summary>The same on every attempt of this change of state, to every target: a receiver's key to ignore repeats.</summary>
+        public string IdempotencyKey => $"{RuleId:N}-{Transition}";
+    }
+
+    public async Task<IReadOnlyList<Claimed>> ClaimAsync(int limit, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(ClaimSql);
+        command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("lease", lease);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var claimed = new List<Claimed>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new Claimed(reader.GetInt64(0), reader.GetString(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetString(4),
+                reader.GetString(5), reader.GetInt32(6), reader.GetString(7)));
+        }
+        return claimed;
+    }
+
+    public Task DeliveredAsync(long id, int status, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(DeliveredSql, id, status, null, null, cancellationToken);
+
+    /// <summary>Records a failed attempt; the delivery is tried again after <paramref name="delay"/>.</summary>
+    public Task RetryAsync(long id, int? status, string error, TimeSpan delay, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(RetrySql, id, status, error, delay, cancellationToken);
+
+    /// <summary>Records the last failed attempt: the delivery is given up.</summary>
+    public Task FailedAsync(long id, int? status, string error, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(FailedSql, id, status, error, null, cancellationToken);
+
+    private async Task ExecuteAsync(string sql, long id, int? status, string? error, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.Add(new NpgsqlParameter<int?>("status", NpgsqlDbType.Integer) { TypedValue = status });
+        if (error is not null) command.Parameters.AddWithValue("error", error);
+        if (delay is { } d) command.Parameters.AddWithValue("delay", d);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
