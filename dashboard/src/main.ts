@@ -3,6 +3,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 
+import { AlertsView } from './alerts';
 import { Api, ApiError } from './api';
 import type { SessionContext } from './context';
 import { byId, notify, show } from './dom';
@@ -36,18 +37,21 @@ class SignedInSession implements SessionContext {
   private readonly overview: OverviewView;
   private readonly explorer: ExplorerView;
   private readonly users: UserView;
+  private readonly alerts: AlertsView;
   private readonly live: LiveStream;
 
   constructor(readonly api: Api, private readonly onEnd: (message: string | null) => void) {
     this.overview = new OverviewView(this);
     this.explorer = new ExplorerView(this);
     this.users = new UserView(this);
+    this.alerts = new AlertsView(this);
     new EventDetail(this);
     this.live = new LiveStream(api, {
       metrics: metrics => {
         this.overview.live(metrics);
         this.explorer.live();
         this.users.live();
+        this.alerts.live();
         this.explorer.suggestTypes(metrics.categories.map(c => c.type));
       },
       heartbeat: () => this.overview.tick(),
@@ -76,7 +80,7 @@ class SignedInSession implements SessionContext {
     if (this.signal.aborted) return;
     this.lifetime.abort();
     this.live.stop();
-    for (const id of ['nav', 'live-indicator', 'sign-out', 'overview-view', 'events-view', 'users-view', 'connection-banner', 'app-error']) show(byId(id), false);
+    for (const id of ['nav', 'live-indicator', 'sign-out', 'overview-view', 'events-view', 'users-view', 'alerts-view', 'connection-banner', 'app-error']) show(byId(id), false);
     this.onEnd(message);
   }
 
@@ -85,6 +89,7 @@ class SignedInSession implements SessionContext {
     show(byId('overview-view'), route.view === 'overview');
     show(byId('events-view'), route.view === 'events');
     show(byId('users-view'), route.view === 'users');
+    show(byId('alerts-view'), route.view === 'alerts');
     for (const link of byId('nav').querySelectorAll<HTMLAnchorElement>('a[data-route]')) {
       if (link.dataset['route'] === route.view) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
@@ -95,7 +100,9 @@ class SignedInSession implements SessionContext {
     else this.explorer.hide();
     if (route.view === 'users') this.users.show(route.userId, route.window);
     else this.users.hide();
-    const titles = { overview: 'Overview', events: 'Events', users: 'Users' } as const;
+    if (route.view === 'alerts') this.alerts.show();
+    else this.alerts.hide();
+    const titles = { overview: 'Overview', events: 'Events', users: 'Users', alerts: 'Alerts' } as const;
     document.title = `${titles[route.view]} · Telemetry`;
   }
 

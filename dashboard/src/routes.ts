@@ -20,7 +20,8 @@ export const FILTER_NAMES = ['type', 'status', 'user_id', 'session_id', 'environ
 export type Route =
   | { view: 'overview'; window: MetricsWindow }
   | { view: 'events'; filters: EventFilters }
-  | { view: 'users'; userId: string | null; window: MetricsWindow };
+  | { view: 'users'; userId: string | null; window: MetricsWindow }
+  | { view: 'alerts' };
 
 export const DEFAULT_WINDOW: MetricsWindow = '24h';
 
@@ -42,6 +43,7 @@ export function parseRoute(hash: string): Route {
     const userId = rest.length > 0 ? decodeURIComponent(rest.join('/')) : null;
     return { view: 'users', userId: userId || null, window: chosenWindow };
   }
+  if (section === 'alerts') return { view: 'alerts' };
   return { view: 'overview', window: chosenWindow };
 }
 

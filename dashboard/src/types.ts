@@ -86,3 +86,32 @@ export interface LiveMetrics {
 export function isMetricsWindow(value: string | null): value is MetricsWindow {
   return WINDOWS.includes(value ?? '');
 }
+
+/** An alert rule as /v1/alerts lists it. */
+export interface AlertRule {
+  id: string;
+  name: string;
+  metric: string;
+  category: string | null;
+  window: string;
+  comparison: string;
+  threshold: number;
+  severity: string;
+  targets: string[];
+  enabled: boolean;
+  state: 'ok' | 'firing';
+  changes: number;
+  state_changed_at: string | null;
+}
+
+/** One delivery of a firing or resolution to one webhook target. */
+export interface AlertDelivery {
+  id: number;
+  state: 'firing' | 'resolved';
+  value: number | null;
+  target: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+}

@@ -242,6 +242,45 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     }
 
     [Fact]
+    public async Task The_alerts_view_lists_rules_with_their_state_and_recent_firings_and_follows_a_rule_that_fires()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var (tenant, _, api) = await NewTenantAsync("dash");
+        using (var quiet = await api.PostAsJsonAsync("v1/alerts", new JsonObject
+        {
+            ["name"] = "slow lessons", ["metric"] = "avg_duration_ms", ["category"] = "lesson_started", ["window"] = "1h", ["comparison"] = ">",
+            ["threshold"] = 5000, ["targets"] = new JsonArray(receiver.Address.ToString()),
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, quiet.StatusCode);
+        }
+        using (var errors = await api.PostAsJsonAsync("v1/alerts", new JsonObject
+        {
+            ["name"] = "quiz failures", ["metric"] = "failure_count", ["category"] = "quiz_submitted", ["comparison"] = ">=", ["threshold"] = 2,
+            ["severity"] = "critical", ["targets"] = new JsonArray(receiver.Address.ToString()),
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, errors.StatusCode);
+        }
+        var page = await SignedInAsync(await ReadKeyAsync(tenant));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Alerts" }).ClickAsync();
+        var rules = page.GetByTestId("alert-rules").Locator("tbody tr");
+        await Expect(rules).ToHaveCountAsync(2);
+        await Expect(rules.Nth(0)).ToContainTextAsync("avg_duration_ms of lesson_started over 1h > 5000");
+        await Expect(rules.Nth(1)).ToHaveAttributeAsync("data-state", "ok");
+
+        // Two failed quizzes fire the second rule; the page follows through the live stream, without a reload.
+        await PostAsync(api, Event("quiz_submitted", "failure", 100), Event("quiz_submitted", "failure", 100));
+        await Expect(rules.Nth(1)).ToHaveAttributeAsync("data-state", "firing");
+        var recent = page.GetByTestId("alert-deliveries").Locator("tbody tr");
+        await Expect(recent).ToHaveCountAsync(1);
+        await Expect(recent.First).ToContainTextAsync("quiz failures");
+        await Expect(recent.First).ToContainTextAsync("delivered (1 attempt)");
+        await BrowserFixture.CheckAndScreenshotAsync(page, "alerts");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Signing_in_keeps_the_key_in_session_storage_and_headers_only_and_refusals_say_why()
     {
         var (tenant, _) = await Cluster.CreateTenantAsync("dash");
