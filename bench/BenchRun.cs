@@ -10,7 +10,7 @@ public sealed class BenchRun
     private readonly TimeSpan _duration = TimeSpan.FromSeconds(Setting("BENCH_SECONDS", 20));
     private readonly TimeSpan _warmup = TimeSpan.FromSeconds(Setting("BENCH_WARMUP_SECONDS", 5));
     private readonly int _readEvents = Setting("BENCH_READ_EVENTS", 10_000_000);
-    private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,compat,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+    private readonly HashSet<string> _parts = [.. (Environment.GetEnvironmentVariable("BENCH_PARTS") ?? "ceilings,ingest,alerts,compat,metrics,read").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
     private readonly BenchReport _report = new();
 
     // The open loop runs at this share of the closed loop's rate just measured: busy, not saturated.
@@ -103,6 +103,13 @@ public sealed class BenchRun
             var batch = await BatchAsync(gatewayUri, ingestKey, 16, 100, Sample, Cpu());
             _report.Note("batch ingest, the silo's group commits: " + await commits.DescribeAsync());
             _report.Note(Invariant($"batch ingest / raw COPY = {batch.ItemsPerSecond / copyRate:F3} (goal: at least 0.5: {(batch.ItemsPerSecond / copyRate >= 0.5 ? "met" : "not met")})"));
+        }
+
+        if (_parts.Contains("alerts"))
+        {
+            _wrk ??= await WrkLoad.FindAsync(root);
+            if (!_parts.Contains("ingest")) await WarmUsersAsync(gatewayUri, ingestKey);
+            await AlertRulesCostAsync(gatewayUri, ingestKey, Sample, () => Cpu());
         }
 
         if (_parts.Contains("compat"))
@@ -216,6 +223,38 @@ public sealed class BenchRun
         var rate = rows / clock.Elapsed.TotalSeconds;
         _report.Add("raw COPY into events: binary COPY, 2 connections, 10,000 rows a COPY", Invariant($"{rate:N0} rows/s"), null, null, "ceiling for batch ingest", memory.PeaksMiB);
         return rate;
+    }
+
+    /// <summary>
+    /// What a tenant's alert rules cost its ingest: single events without rules, with 100 rules (every metric, window and
+    /// several categories, none of which fires, so that only their evaluation is measured), and without them again.
+    /// </summary>
+    private async Task AlertRulesCostAsync(Uri gatewayUri, string key, Func<MemorySampler> sample, Func<CpuSampler> cpu)
+    {
+        const int Rules = 100;
+        string[] metrics = ["error_rate", "event_count", "failure_count", "avg_duration_ms", "silence_seconds"];
+        string[] windows = ["15m", "1h", "24h"];
+        var before = await SingleAsync(gatewayUri, key, 64, sample, cpu(), "single-event ingest, tenant without alert rules", "single-event ingest without alert rules", null);
+        using var admin = new HttpClient { BaseAddress = gatewayUri };
+        admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        var ids = new List<string>();
+        for (var i = 0; i < Rules; i++)
+        {
+            var metric = metrics[i % metrics.Length];
+            // Conditions that cannot hold: the rules are evaluated on every round of events and never fire.
+            var (comparison, threshold) = metric switch { "error_rate" => (">", 1.0), "avg_duration_ms" or "silence_seconds" => (">", 1e15), _ => ("<", 0.0) };
+            var category = i % 4 == 0 ? "null" : $"\"bench_{i % EventRows.Types}\"";
+            var body = Invariant($$"""{"name":"bench {{i}}","metric":"{{metric}}","category":{{category}},"window":"{{windows[i % windows.Length]}}","comparison":"{{comparison}}","threshold":{{threshold}},"targets":["https://alerts.invalid/hook"]}""");
+            using var created = await admin.PostAsync(new Uri("v1/alerts", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+            if (created.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"creating a bench rule answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}");
+            using var json = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            ids.Add(json.RootElement.GetProperty("rule").GetProperty("id").GetString()!);
+        }
+        var with = await SingleAsync(gatewayUri, key, 64, sample, cpu(), Invariant($"single-event ingest, tenant with {Rules} alert rules"), "single-event ingest with alert rules", null);
+        foreach (var id in ids) (await admin.DeleteAsync(new Uri($"v1/alerts/{id}", UriKind.Relative))).Dispose();
+        var after = await SingleAsync(gatewayUri, key, 64, sample, cpu(), "single-event ingest, tenant without alert rules (again)", "single-event ingest without alert rules, again", null);
+        var ratio = with.ItemsPerSecond / ((before.ItemsPerSecond + after.ItemsPerSecond) / 2);
+        _report.Note(Invariant($"single-event ingest with {Rules} alert rules / without (mean of before and after) = {ratio:F3} (goal: at least 0.9: {(ratio >= 0.9 ? "met" : "not met")})"));
     }
 
     /// <summary>A closed loop of single events over <paramref name="connections"/> connections, by wrk when there is one; <paramref name="cpuFigure"/> names its CPU line.</summary>
