@@ -12,11 +12,12 @@ public sealed class AlertMetrics
     {
         var meter = meters.Create(IngestMetrics.MeterName);
         _changes = meter.CreateCounter<long>("telemetry.alerts.changes", "{change}", "Alert rules that fired or resolved, by tenant and state.");
-        _deliveries = meter.CreateCounter<long>("telemetry.alerts.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, retried, failed).");
+        _deliveries = meter.CreateCounter<long>("telemetry.alerts.deliveries", "{attempt}", "Webhook delivery attempts, by tenant and outcome (delivered, retried, failed).");
     }
 
     public void AlertChanged(string tenant, string state) =>
         _changes.Add(1, new KeyValuePair<string, object?>("tenant", tenant), new KeyValuePair<string, object?>("state", state));
 
-    public void Delivery(string outcome) => _deliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+    public void Delivery(string tenant, string outcome) =>
+        _deliveries.Add(1, new KeyValuePair<string, object?>("tenant", tenant), new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -86,7 +86,7 @@ public sealed partial class AlertWebhookDispatcher(
             if (response.IsSuccessStatusCode)
             {
                 await queue.DeliveredAsync(delivery.Id, status.Value, CancellationToken.None);
-                metrics.Delivery("delivered");
+                metrics.Delivery(delivery.TenantId, "delivered");
                 return;
             }
             error = $"answered {status} {response.ReasonPhrase}";
@@ -104,14 +104,14 @@ public sealed partial class AlertWebhookDispatcher(
         if (final || delivery.Attempt >= o.MaxAttempts)
         {
             await queue.FailedAsync(delivery.Id, status, error, CancellationToken.None);
-            metrics.Delivery("failed");
+            metrics.Delivery(delivery.TenantId, "failed");
             LogGaveUp(delivery.Target, delivery.IdempotencyKey, delivery.Attempt, error);
             return;
         }
         var delay = Backoff(delivery.Attempt, o);
         if (retryAfter is { } asked && asked > delay) delay = asked < o.RetryMaxDelay ? asked : o.RetryMaxDelay;
         await queue.RetryAsync(delivery.Id, status, error, delay, CancellationToken.None);
-        metrics.Delivery("retried");
+        metrics.Delivery(delivery.TenantId, "retried");
     }
 
     /// <summary>The wait after attempt <paramref name="attempt"/>: doubling from the base up to the maximum, then between half and all of it.</summary>
