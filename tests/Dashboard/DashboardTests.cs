@@ -422,6 +422,8 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Users" }).FocusAsync();
         await page.Keyboard.PressAsync("Enter");
+        // The view empties its field when it opens (on the hash change, a moment after the key): type after that.
+        await Expect(page.Locator("#user-message")).ToHaveTextAsync("Enter a user id to see their metrics and recent events.");
         await page.GetByLabel("User id", new() { Exact = true }).FocusAsync();
         await page.Keyboard.InsertTextAsync("student@ucsd.edu");
         await page.Keyboard.PressAsync("Enter");
