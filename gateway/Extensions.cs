@@ -11,6 +11,7 @@ using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Gateway.Usage;
 using Telemetry.Observability;
 
 namespace Telemetry.Gateway;
@@ -113,6 +114,9 @@ public static class Extensions
             }));
         }
         services.AddOptions<AlertTargetOptions>().Bind(configuration.GetSection(AlertTargetOptions.Section));
+        services.AddValidatedOptions<UsageOptions>(configuration.GetSection(UsageOptions.Section));
+        services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<UsageFlusher>().AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddCompatSurfaces(configuration);
         services.AddDashboard();
         services.AddProblemDetails();
@@ -138,6 +142,7 @@ public static class Extensions
         app.MapStreamApi();
         app.MapKeysApi();
         app.MapAlertsApi();
+        app.MapUsageApi();
         app.MapCompatSurfaces(ports);
         app.MapDashboard();
         app.MapMetricsApi();

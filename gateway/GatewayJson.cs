@@ -8,6 +8,7 @@ using Telemetry.Gateway.Keys;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway;
 
@@ -32,6 +33,7 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(CreatedAlertRuleResponse))]
 [JsonSerializable(typeof(AlertRuleList))]
 [JsonSerializable(typeof(AlertDeliveryList))]
+[JsonSerializable(typeof(UsageResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

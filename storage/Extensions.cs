@@ -31,6 +31,7 @@ public static class Extensions
         services.AddSingleton<EventQueryStore>();
         services.AddSingleton<AlertRuleStore>();
         services.AddSingleton<AlertDeliveryStore>();
+        services.AddSingleton<UsageStore>();
         return services;
     }
 

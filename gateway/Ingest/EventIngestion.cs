@@ -1,3 +1,4 @@
+using Telemetry.Gateway.Usage;
 using Telemetry.Observability;
 
 namespace Telemetry.Gateway.Ingest;
@@ -6,7 +7,7 @@ namespace Telemetry.Gateway.Ingest;
 /// Validates drafts and appends the valid ones to the tenant's event log: the path every ingest
 /// surface (native and compatible) takes, so that they all keep the same rules and answers.
 /// </summary>
-public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics)
+public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics, UsageRecorder usage)
 {
     public DateTimeOffset Now() => validator.Now();
 
@@ -21,7 +22,7 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
     /// <summary>Appends records already validated, within the tenant's rate limit.</summary>
     public async Task<AppendOutcome[]> AppendAsync(string tenantId, string surface, EventRecord[] records)
     {
-        await TakeAsync(tenantId, records.Length);
+        await TakeAsync(tenantId, surface, records.Length);
         var outcomes = await log.AppendAsync(tenantId, records);
         Count(tenantId, surface, outcomes);
         return outcomes;
@@ -82,7 +83,7 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         return new BatchResponse(accepted, duplicates, items.Count - accepted - duplicates, results!);
     }
 
-    private async ValueTask TakeAsync(string tenantId, int events)
+    private async ValueTask TakeAsync(string tenantId, string surface, int events)
     {
         try
         {
@@ -91,6 +92,7 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         catch (Limits.TenantRateLimitedException)
         {
             metrics.RateLimited(tenantId, events);
+            usage.Add(tenantId, surface, UsageRecorder.RateLimited, events);
             throw;
         }
     }
@@ -105,9 +107,14 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         }
         metrics.Accepted(tenantId, surface, outcomes.Length - duplicates - refused);
         metrics.Duplicates(tenantId, surface, duplicates);
+        usage.Add(tenantId, surface, UsageRecorder.Accepted, outcomes.Length - duplicates - refused);
+        usage.Add(tenantId, surface, UsageRecorder.Duplicate, duplicates);
         foreach (var outcome in outcomes)
         {
-            if (outcome.Refused is { } refusal) metrics.Rejected(tenantId, surface, refusal.Field == "event" ? StorageReason : refusal.Field);
+            if (outcome.Refused is not { } refusal) continue;
+            var reason = refusal.Field == "event" ? StorageReason : refusal.Field;
+            metrics.Rejected(tenantId, surface, reason);
+            usage.Add(tenantId, surface, UsageRecorder.Rejected, 1, reason);
         }
     }
 
@@ -129,6 +136,8 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         var dot = field.IndexOf('.', StringComparison.Ordinal);
         // "properties.ticket_id" counts under properties, "logs[3].category" under its leaf.
         var name = field.Contains('[', StringComparison.Ordinal) ? field[(field.LastIndexOf('.') + 1)..] : dot > 0 ? field[..dot] : field;
-        metrics.Rejected(tenantId, surface, Reasons.Contains(name) ? name : "other");
+        var reason = Reasons.Contains(name) ? name : "other";
+        metrics.Rejected(tenantId, surface, reason);
+        usage.Add(tenantId, surface, UsageRecorder.Rejected, 1, reason);
     }
 }

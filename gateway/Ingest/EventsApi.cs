@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway.Ingest;
 
@@ -12,11 +13,13 @@ public static class EventsApi
         group.MapPost("/", IngestOneAsync)
             .RequireAuthorization(ApiKeyDefaults.IngestPolicy)
             .WithName("IngestEvent")
-            .WithSummary("Store one event: 201 when stored, 200 with duplicate: true when its id was stored before.");
+            .WithSummary("Store one event: 201 when stored, 200 with duplicate: true when its id was stored before.")
+            .CountReceivedBytes(IngestSurface.Native);
         group.MapPost("/batch", IngestBatchAsync)
             .RequireAuthorization(ApiKeyDefaults.IngestPolicy)
             .WithName("IngestEventBatch")
-            .WithSummary("Store 1 to 1000 events ({\"events\": [...]} or NDJSON); valid events are stored even when others are rejected.");
+            .WithSummary("Store 1 to 1000 events ({\"events\": [...]} or NDJSON); valid events are stored even when others are rejected.")
+            .CountReceivedBytes(IngestSurface.Native);
         return group;
     }
 

@@ -23,6 +23,7 @@ public sealed partial class GatewayLayersTests
         ["Health"] = 2,
         ["Dashboard"] = 2,
         ["Alerts"] = 2,
+        ["Usage"] = 2,
         ["Compat"] = 3,
         [""] = 4,
     };

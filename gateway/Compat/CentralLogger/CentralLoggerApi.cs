@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Query;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway.Compat.CentralLogger;
 
@@ -17,9 +18,11 @@ public static class CentralLoggerApi
     {
         var logs = routes.MapGroup("/api/v1/logs").WithTags("Compatibility: central logger");
         logs.MapPost("/", IngestAsync).RequireAuthorization(ApiKeyDefaults.IngestPolicy)
-            .WithName("CentralLoggerIngest").WithSummary("Seed 001: one workflow log; 201 with its id.");
+            .WithName("CentralLoggerIngest").WithSummary("Seed 001: one workflow log; 201 with its id.")
+            .CountReceivedBytes(IngestSurface.CentralLogger);
         logs.MapPost("/batch", IngestBatchAsync).RequireAuthorization(ApiKeyDefaults.IngestPolicy)
-            .WithName("CentralLoggerIngestBatch").WithSummary("Seed 001: up to 100 logs (a JSON array or {\"logs\": [...]}), all or none; 201 with their ids.");
+            .WithName("CentralLoggerIngestBatch").WithSummary("Seed 001: up to 100 logs (a JSON array or {\"logs\": [...]}), all or none; 201 with their ids.")
+            .CountReceivedBytes(IngestSurface.CentralLogger);
         logs.MapGet("/", ListAsync).RequireAuthorization(ApiKeyDefaults.ReadPolicy)
             .WithName("CentralLoggerList").WithSummary("Seed 001: logs newest first with its filters and page/page_size pagination.");
         logs.MapGet("/{logId}", GetAsync).RequireAuthorization(ApiKeyDefaults.ReadPolicy)

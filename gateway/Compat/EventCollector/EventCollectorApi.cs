@@ -1,6 +1,7 @@
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway.Compat.EventCollector;
 
@@ -10,7 +11,8 @@ public static class EventCollectorApi
     public static IEndpointRouteBuilder MapEventCollectorApi(this IEndpointRouteBuilder routes)
     {
         routes.MapPost("/collect", CollectAsync).WithTags("Compatibility: event collector").RequireAuthorization(ApiKeyDefaults.IngestPolicy)
-            .WithName("EventCollectorCollect").WithSummary("Seed 003: a batch of up to 100 learner events (1 MB); valid ones are stored.");
+            .WithName("EventCollectorCollect").WithSummary("Seed 003: a batch of up to 100 learner events (1 MB); valid ones are stored.")
+            .CountReceivedBytes(IngestSurface.EventCollector);
         routes.MapGet("/ready", ReadyAsync).WithTags("Compatibility: event collector").AllowAnonymous()
             .WithName("EventCollectorReady").WithSummary("Seed 003: 200 when the service can take events, 503 until then.");
         return routes;

@@ -6,6 +6,7 @@ using Telemetry.Gateway.Compat.Grpc;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Limits;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway.Compat.EventCollector;
 
@@ -15,7 +16,7 @@ namespace Telemetry.Gateway.Compat.EventCollector;
 /// with one acknowledgement naming its events.
 /// </summary>
 [Authorize(Policy = ApiKeyDefaults.IngestPolicy)]
-public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthProbe probe, TenantConcurrencyLimiter limits, KeyRevocationWatch revocations) : EventCollectorService.EventCollectorServiceBase
+public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthProbe probe, TenantConcurrencyLimiter limits, KeyRevocationWatch revocations, UsageRecorder usage) : EventCollectorService.EventCollectorServiceBase
 {
     /// <summary>Most events stored together from one stream.</summary>
     public const int StreamGroup = 500;
@@ -103,7 +104,10 @@ public sealed class EventCollectorGrpcService(EventIngestion ingestion, HealthPr
             var errors = new List<FieldError>();
             items.Add((EventCollectorDialect.Read(events[i], $"events[{i}].", errors), errors));
         }
-        var result = await ingestion.IngestBatchAsync(context.GetHttpContext().User.TenantId(), IngestSurface.EventCollectorGrpc, items, receivedAt);
+        var tenantId = context.GetHttpContext().User.TenantId();
+        // The messages' encoded size: what a protobuf body holds, without HTTP/2 framing.
+        usage.Add(tenantId, IngestSurface.EventCollectorGrpc, UsageRecorder.BytesReceived, events.Sum(e => (long)e.CalculateSize()));
+        var result = await ingestion.IngestBatchAsync(tenantId, IngestSurface.EventCollectorGrpc, items, receivedAt);
         var answer = EventCollectorDialect.Answered(result, receivedAt);
         var response = new CollectResponse
         {

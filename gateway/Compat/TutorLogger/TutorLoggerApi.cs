@@ -1,6 +1,7 @@
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway.Compat.TutorLogger;
 
@@ -16,7 +17,8 @@ public static class TutorLoggerApi
         routes.MapGroup("/events").WithTags("Compatibility: tutor logger").AllowAnonymous()
             .MapPost("/", IngestAsync)
             .WithName("TutorLoggerIngest")
-            .WithSummary("Seed 000: {event_type, user_email, payload} stored as a native event (type, user_id, properties).");
+            .WithSummary("Seed 000: {event_type, user_email, payload} stored as a native event (type, user_id, properties).")
+            .CountReceivedBytes(IngestSurface.TutorLogger);
         return routes;
     }
 
@@ -45,6 +47,7 @@ public static class TutorLoggerApi
         {
             keylessClients.Take(request.HttpContext);
             tenantId = keyless;
+            request.HttpContext.Items[UsageRecorder.TenantItem] = keyless;
         }
         else
         {
