@@ -52,20 +52,20 @@ export class AlertsView {
       if (!this.active) return;
       notify(this.message, rules.length === 0 ? 'No alert rules yet: create them with POST /v1/alerts and an admin key (see the README).' : null);
       replaceRows(this.rules, rules.map(rule => h('tr', { 'data-rule-id': rule.id, 'data-state': rule.state },
-        h('td', {}, rule.name),
-        h('td', {}, condition(rule)),
-        h('td', {}, rule.severity),
-        h('td', {}, stateBadge(rule.enabled ? rule.state : 'disabled')),
-        h('td', {}, formatDateTime(rule.state_changed_at)),
-        h('td', { class: 'num' }, String(rule.targets.length)))), 'data-rule-id');
+        h('th', { scope: 'row', class: 'row-title wrap' }, rule.name),
+        h('td', { class: 'wrap', 'data-label': 'Condition' }, condition(rule)),
+        h('td', { 'data-label': 'Severity' }, rule.severity),
+        h('td', { 'data-label': 'State' }, stateBadge(rule.enabled ? rule.state : 'disabled')),
+        h('td', { 'data-label': 'Since' }, formatDateTime(rule.state_changed_at)),
+        h('td', { class: 'num', 'data-label': 'Targets' }, String(rule.targets.length)))), 'data-rule-id');
       const recent = deliveries.flat().sort((a, b) => b.d.created_at.localeCompare(a.d.created_at)).slice(0, RECENT_SHOWN);
       replaceRows(this.recent, recent.map(({ rule, d }) => h('tr', { 'data-delivery-id': String(d.id) },
-        h('td', {}, formatDateTime(d.created_at)),
-        h('td', {}, rule.name),
-        h('td', {}, stateBadge(d.state)),
-        h('td', {}, d.value === null ? '—' : String(Number(d.value.toPrecision(4)))),
-        h('td', {}, d.target),
-        h('td', { title: d.last_error ?? '' }, `${d.status} (${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'})`))), 'data-delivery-id');
+        h('th', { scope: 'row', class: 'row-title' }, formatDateTime(d.created_at)),
+        h('td', { 'data-label': 'Rule' }, rule.name),
+        h('td', { 'data-label': 'State' }, stateBadge(d.state)),
+        h('td', { 'data-label': 'Value' }, d.value === null ? '—' : String(Number(d.value.toPrecision(4)))),
+        h('td', { class: 'wrap', 'data-label': 'Target' }, d.target),
+        h('td', { 'data-label': 'Delivery', title: d.last_error ?? '' }, `${d.status} (${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'})`))), 'data-delivery-id');
       this.session.recovered();
     } catch (error) {
       this.session.failed(error);

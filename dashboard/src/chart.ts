@@ -1,17 +1,27 @@
-// The events-and-failures chart: uPlot bars, failures drawn over the events of the same bucket.
+// Bucket charts: uPlot bars, each series drawn over the one before it in the same bucket (events and
+// failures on the overview; accepted, rejected and rate-limited events on the usage page).
 
 import uPlot from 'uplot';
 import type { TimeSeries } from './types';
 import { bucketSeconds } from './windows';
 
-const EVENTS_COLOUR = '#2563eb';
-const FAILURES_COLOUR = '#b91c1c';
+/** One series of bars: its legend label and its colours. */
+export interface BarSeries {
+  label: string;
+  stroke: string;
+  fill: string;
+}
+
+const EVENTS_AND_FAILURES: BarSeries[] = [
+  { label: 'Events', stroke: '#2563eb', fill: 'rgba(37, 99, 235, 0.35)' },
+  { label: 'Failures', stroke: '#b91c1c', fill: 'rgba(185, 28, 28, 0.8)' },
+];
 
 export class BucketChart {
   private plot: uPlot | null = null;
   private bucket = 60;
 
-  constructor(private readonly host: HTMLElement, signal: AbortSignal) {
+  constructor(private readonly host: HTMLElement, signal: AbortSignal, private readonly bars: BarSeries[] = EVENTS_AND_FAILURES) {
     host.replaceChildren();
     const resizing = new ResizeObserver(() => this.plot?.setSize(this.size()));
     resizing.observe(host);
@@ -27,13 +37,14 @@ export class BucketChart {
   }
 
   update(series: TimeSeries): void {
+    this.draw(bucketSeconds(series.bucket) ?? 60, series.data.map(b => b.start), [series.data.map(b => b.count), series.data.map(b => b.failure)]);
+  }
+
+  /** Buckets of <paramref name="seconds"/> starting at <paramref name="starts"/>, one array of values per series. */
+  draw(seconds: number, starts: string[], values: number[][]): void {
     this.host.setAttribute('aria-busy', 'false');
-    this.bucket = bucketSeconds(series.bucket) ?? 60;
-    const data: uPlot.AlignedData = [
-      series.data.map(b => Date.parse(b.start) / 1000),
-      series.data.map(b => b.count),
-      series.data.map(b => b.failure),
-    ];
+    this.bucket = seconds;
+    const data: uPlot.AlignedData = [starts.map(s => Date.parse(s) / 1000), ...values];
     if (this.plot) this.plot.setData(data);
     else this.plot = new uPlot(this.options(), data, this.host);
   }
@@ -55,8 +66,7 @@ export class BucketChart {
       ],
       series: [
         {},
-        { label: 'Events', stroke: EVENTS_COLOUR, fill: 'rgba(37, 99, 235, 0.35)', width: 1, ...(bars ? { paths: bars } : {}), points: { show: false } },
-        { label: 'Failures', stroke: FAILURES_COLOUR, fill: 'rgba(185, 28, 28, 0.8)', width: 1, ...(bars ? { paths: bars } : {}), points: { show: false } },
+        ...this.bars.map(b => ({ label: b.label, stroke: b.stroke, fill: b.fill, width: 1, ...(bars ? { paths: bars } : {}), points: { show: false } })),
       ],
       cursor: { drag: { x: false, y: false } },
     };

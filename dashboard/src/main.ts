@@ -12,6 +12,7 @@ import { LiveStream, type LiveState } from './live';
 import { OverviewView } from './overview';
 import { parseRoute } from './routes';
 import type { Overview } from './types';
+import { UsageView } from './usage';
 import { UserView } from './users';
 
 // Session storage: the key lives as long as this tab and is never written to a URL or to disk for good.
@@ -38,6 +39,7 @@ class SignedInSession implements SessionContext {
   private readonly explorer: ExplorerView;
   private readonly users: UserView;
   private readonly alerts: AlertsView;
+  private readonly usage: UsageView;
   private readonly live: LiveStream;
 
   constructor(readonly api: Api, private readonly onEnd: (message: string | null) => void) {
@@ -45,6 +47,7 @@ class SignedInSession implements SessionContext {
     this.explorer = new ExplorerView(this);
     this.users = new UserView(this);
     this.alerts = new AlertsView(this);
+    this.usage = new UsageView(this);
     new EventDetail(this);
     this.live = new LiveStream(api, {
       metrics: metrics => {
@@ -52,6 +55,7 @@ class SignedInSession implements SessionContext {
         this.explorer.live();
         this.users.live();
         this.alerts.live();
+        this.usage.live();
         this.explorer.suggestTypes(metrics.categories.map(c => c.type));
       },
       heartbeat: () => this.overview.tick(),
@@ -80,7 +84,7 @@ class SignedInSession implements SessionContext {
     if (this.signal.aborted) return;
     this.lifetime.abort();
     this.live.stop();
-    for (const id of ['nav', 'live-indicator', 'sign-out', 'overview-view', 'events-view', 'users-view', 'alerts-view', 'connection-banner', 'app-error']) show(byId(id), false);
+    for (const id of ['nav', 'live-indicator', 'sign-out', 'overview-view', 'events-view', 'users-view', 'usage-view', 'alerts-view', 'connection-banner', 'app-error']) show(byId(id), false);
     this.onEnd(message);
   }
 
@@ -89,6 +93,7 @@ class SignedInSession implements SessionContext {
     show(byId('overview-view'), route.view === 'overview');
     show(byId('events-view'), route.view === 'events');
     show(byId('users-view'), route.view === 'users');
+    show(byId('usage-view'), route.view === 'usage');
     show(byId('alerts-view'), route.view === 'alerts');
     for (const link of byId('nav').querySelectorAll<HTMLAnchorElement>('a[data-route]')) {
       if (link.dataset['route'] === route.view) link.setAttribute('aria-current', 'page');
@@ -100,9 +105,11 @@ class SignedInSession implements SessionContext {
     else this.explorer.hide();
     if (route.view === 'users') this.users.show(route.userId, route.window);
     else this.users.hide();
+    if (route.view === 'usage') this.usage.show(route.span);
+    else this.usage.hide();
     if (route.view === 'alerts') this.alerts.show();
     else this.alerts.hide();
-    const titles = { overview: 'Overview', events: 'Events', users: 'Users', alerts: 'Alerts' } as const;
+    const titles = { overview: 'Overview', events: 'Events', users: 'Users', usage: 'Usage', alerts: 'Alerts' } as const;
     document.title = `${titles[route.view]} · Telemetry`;
   }
 

@@ -21,6 +21,7 @@ export type Route =
   | { view: 'overview'; window: MetricsWindow }
   | { view: 'events'; filters: EventFilters }
   | { view: 'users'; userId: string | null; window: MetricsWindow }
+  | { view: 'usage'; span: '24h' | '30d' }
   | { view: 'alerts' };
 
 export const DEFAULT_WINDOW: MetricsWindow = '24h';
@@ -44,6 +45,7 @@ export function parseRoute(hash: string): Route {
     return { view: 'users', userId: userId || null, window: chosenWindow };
   }
   if (section === 'alerts') return { view: 'alerts' };
+  if (section === 'usage') return { view: 'usage', span: params.get('span') === '30d' ? '30d' : '24h' };
   return { view: 'overview', window: chosenWindow };
 }
 

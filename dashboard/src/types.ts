@@ -115,3 +115,23 @@ export interface AlertDelivery {
   last_error: string | null;
   created_at: string;
 }
+
+/** What one surface took in one bucket, or (without start and surface) in the whole span: /v1/usage. */
+export interface UsageBucket {
+  start: string | null;
+  surface: string | null;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejected_by: Record<string, number>;
+  rate_limited: number;
+  bytes_received: number;
+}
+
+export interface Usage {
+  from: string;
+  to: string;
+  bucket: '1h' | '1d';
+  data: UsageBucket[];
+  totals: UsageBucket;
+}

@@ -281,6 +281,34 @@ public sealed class DashboardTests(ClusterFixture fixture, BrowserFixture browse
     }
 
     [Fact]
+    public async Task The_usage_view_shows_what_the_tenant_sent_per_surface_and_reason_with_a_chart()
+    {
+        var (tenant, key, api) = await NewTenantAsync("dash");
+        await PostAsync(api, Event("lesson_started", "success", 100), Event("lesson_started", "success", 200), Event("quiz_submitted", "failure", 300));
+        using (var rejected = await api.PostAsync(new Uri("v1/events/batch", UriKind.Relative),
+            Telemetry.Tests.Gateway.IngestValidationTests.Json("""{"events": [{"type": "ok"}, {"status": "success"}, {"type": "x", "status": "maybe"}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, rejected.StatusCode);
+        }
+        var page = await SignedInAsync(await ReadKeyAsync(tenant));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Usage" }).ClickAsync();
+        await Expect(page.GetByTestId("usage-accepted").Locator(".tile-value")).ToHaveTextAsync("4");
+        await Expect(page.GetByTestId("usage-rejected").Locator(".tile-value")).ToHaveTextAsync("2");
+        await Expect(page.GetByTestId("usage-chart-summary")).ToContainTextAsync("4 accepted, 2 rejected and 0 rate-limited events in the last 24 hours");
+        await Expect(page.Locator("#usage-chart canvas")).ToHaveCountAsync(1);
+        await Expect(page.GetByTestId("usage-surfaces").Locator("tbody th")).ToHaveTextAsync(["native"]);
+        await Expect(page.GetByTestId("usage-reasons").Locator("tbody th")).ToHaveTextAsync(["status", "type"]);
+        await BrowserFixture.CheckAndScreenshotAsync(page, "usage");
+
+        // A month by day: the same totals, from the same API.
+        await page.GetByRole(AriaRole.Radio, new() { Name = "Last 30 days, by day" }).CheckAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("#/usage\\?span=30d$"));
+        await Expect(page.GetByTestId("usage-chart-summary")).ToContainTextAsync("in the last 30 days");
+        await Expect(page.GetByTestId("usage-accepted").Locator(".tile-value")).ToHaveTextAsync("4");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Signing_in_keeps_the_key_in_session_storage_and_headers_only_and_refusals_say_why()
     {
         var (tenant, _) = await Cluster.CreateTenantAsync("dash");
