@@ -101,6 +101,12 @@ public sealed partial class AlertWebhookDispatcher(
         {
             error = $"no answer within {o.DeliveryTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
         }
+        catch (Exception ex) when (ex is InvalidOperationException or NotSupportedException or UriFormatException or ArgumentException)
+        {
+            // A target this client cannot send to at all: trying again would not help.
+            error = ex.Message;
+            final = true;
+        }
         if (final || delivery.Attempt >= o.MaxAttempts)
         {
             await queue.FailedAsync(delivery.Id, status, error, CancellationToken.None);

@@ -103,8 +103,9 @@ public static class Extensions
         silo.Services.AddHttpClient(AlertWebhookDispatcher.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
-                // A redirect would lead around the target policy.
+                // A redirect, or a proxy from HTTP_PROXY (which would connect in our place), would lead around the target policy.
                 AllowAutoRedirect = false,
+                UseProxy = false,
                 ConnectCallback = AlertWebhookDispatcher.Connect(sp.GetRequiredService<IOptions<AlertTargetOptions>>().Value),
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             });
