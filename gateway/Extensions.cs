@@ -11,6 +11,7 @@ using Telemetry.Gateway.Limits;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Gateway.Rejected;
 using Telemetry.Gateway.Usage;
 using Telemetry.Observability;
 
@@ -117,6 +118,9 @@ public static class Extensions
         services.AddValidatedOptions<UsageOptions>(configuration.GetSection(UsageOptions.Section));
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageFlusher>().AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
+        services.AddValidatedOptions<RejectedOptions>(configuration.GetSection(RejectedOptions.Section));
+        services.AddSingleton<RejectedEventRecorder>();
+        services.AddSingleton<RejectedEventFlusher>().AddHostedService(sp => sp.GetRequiredService<RejectedEventFlusher>());
         services.AddCompatSurfaces(configuration);
         services.AddDashboard();
         services.AddProblemDetails();
@@ -143,6 +147,7 @@ public static class Extensions
         app.MapKeysApi();
         app.MapAlertsApi();
         app.MapUsageApi();
+        app.MapRejectedApi();
         app.MapCompatSurfaces(ports);
         app.MapDashboard();
         app.MapMetricsApi();

@@ -8,6 +8,7 @@ using Telemetry.Gateway.Keys;
 using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
+using Telemetry.Gateway.Rejected;
 using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway;
@@ -34,6 +35,8 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(AlertRuleList))]
 [JsonSerializable(typeof(AlertDeliveryList))]
 [JsonSerializable(typeof(UsageResponse))]
+[JsonSerializable(typeof(RejectedPage))]
+[JsonSerializable(typeof(ReplayResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

@@ -32,6 +32,7 @@ public static class Extensions
         services.AddSingleton<AlertRuleStore>();
         services.AddSingleton<AlertDeliveryStore>();
         services.AddSingleton<UsageStore>();
+        services.AddSingleton<RejectedEventStore>();
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Telemetry.Gateway.Rejected;
 using Telemetry.Gateway.Usage;
 using Telemetry.Observability;
 
@@ -7,7 +8,7 @@ namespace Telemetry.Gateway.Ingest;
 /// Validates drafts and appends the valid ones to the tenant's event log: the path every ingest
 /// surface (native and compatible) takes, so that they all keep the same rules and answers.
 /// </summary>
-public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics, UsageRecorder usage)
+public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics, UsageRecorder usage, RejectedEventRecorder rejected)
 {
     public DateTimeOffset Now() => validator.Now();
 
@@ -15,7 +16,11 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
     public EventRecord? Validate(string tenantId, string surface, EventDraft draft, DateTimeOffset receivedAt, List<FieldError> errors)
     {
         var record = validator.Validate(draft, receivedAt, errors);
-        if (record is null) CountRejected(tenantId, surface, errors);
+        if (record is null)
+        {
+            CountRejected(tenantId, surface, errors);
+            rejected.Add(tenantId, surface, draft, errors, receivedAt);
+        }
         return record;
     }
 
@@ -34,7 +39,11 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         var record = Validate(tenantId, surface, draft, receivedAt, shapeErrors);
         if (record is null) return (null, shapeErrors);
         var outcome = (await AppendAsync(tenantId, surface, [record]))[0];
-        if (outcome.Refused is { } refusal) return (null, [Refusal(refusal)]);
+        if (outcome.Refused is { } refusal)
+        {
+            rejected.Add(tenantId, surface, draft, [Refusal(refusal)], receivedAt);
+            return (null, [Refusal(refusal)]);
+        }
         return (outcome, shapeErrors);
     }
 
@@ -73,6 +82,7 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
                 if (outcome.Refused is { } refusal)
                 {
                     results[validIndex[k]] = new BatchItemResult(validIndex[k], outcome.Id, "rejected", [Refusal(refusal)]);
+                    rejected.Add(tenantId, surface, items[validIndex[k]].Draft, [Refusal(refusal)], receivedAt);
                     continue;
                 }
                 if (outcome.Duplicate) duplicates++;

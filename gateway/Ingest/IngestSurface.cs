@@ -8,4 +8,7 @@ public static class IngestSurface
     public const string CentralLogger = "central-logger";
     public const string EventCollector = "event-collector";
     public const string EventCollectorGrpc = "event-collector-grpc";
+
+    /// <summary>Refused events sent again from the kept copies (<c>POST /v1/rejected/replay</c>).</summary>
+    public const string Replay = "replay";
 }

@@ -24,6 +24,7 @@ public sealed partial class GatewayLayersTests
         ["Dashboard"] = 2,
         ["Alerts"] = 2,
         ["Usage"] = 2,
+        ["Rejected"] = 2,
         ["Compat"] = 3,
         [""] = 4,
     };

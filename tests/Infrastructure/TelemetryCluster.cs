@@ -39,6 +39,7 @@ public sealed class TelemetryCluster : IAsyncDisposable
         ["Alerts:AllowPrivateAddresses"] = "true",
         // Usage reaches PostgreSQL quickly enough for a test to read it back.
         ["Usage:FlushInterval"] = "00:00:00.200",
+        ["Rejected:FlushInterval"] = "00:00:00.200",
     };
 
     public static async Task<TelemetryCluster> StartAsync(short silos = 2, int gateways = 1, IReadOnlyDictionary<string, string?>? siloSettings = null)

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.DependencyInjection;
+using Telemetry.Tests.Gateway;
+
+namespace Telemetry.Tests.Governance;
+
+/// <summary><c>/v1/rejected</c>: refused events kept with their reasons, listed with filters, and replayed once fixed.</summary>
+public sealed class RejectedEventsTests(ClusterFixture fixture) : SharedClusterTest(fixture)
+{
+    /// <summary>The real clock moved by <see cref="Offset"/>: the gateway's "now", which a test moves forward.</summary>
+    private sealed class MovableClock : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+    }
+
+    private static async Task<JsonElement> ListAsync(HttpClient client, string query = "")
+    {
+        JsonElement data = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            data = JsonDocument.Parse(await client.GetStringAsync(new Uri("v1/rejected" + query, UriKind.Relative))).RootElement;
+            return data.GetProperty("data").GetArrayLength() > 0 ? null : "nothing kept yet";
+        }, TimeSpan.FromSeconds(10));
+        return data;
+    }
+
+    [Fact]
+    public async Task A_refused_event_is_kept_with_its_reasons_and_replayed_after_the_fix_is_stored_once()
+    {
+        // A client whose clock runs 30 hours ahead: its events are refused (more than 24 h in the future) until time catches up.
+        var clock = new MovableClock();
+        var gateway = await Cluster.StartGatewayAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var (tenantId, _, client) = await NewTenantAsync("rejected", gateway);
+        var ahead = Guid.CreateVersion7();
+        var sent = new JsonObject
+        {
+            ["events"] = new JsonArray(
+                new JsonObject { ["id"] = ahead.ToString(), ["type"] = "lesson", ["user_id"] = "u1", ["timestamp"] = DateTimeOffset.UtcNow.AddHours(30).ToString("O"), ["properties"] = new JsonObject { ["note"] = "é\u0001" } },
+                new JsonObject { ["type"] = "lesson", ["status"] = "maybe" },
+                new JsonObject { ["type"] = "lesson" }),
+        };
+        using (var response = await client.PostAsJsonAsync("v1/events/batch", sent))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var page = await ListAsync(client, "?field=timestamp");
+        var kept = Assert.Single(page.GetProperty("data").EnumerateArray());
+        Assert.Equal((ahead, "native"), (kept.GetProperty("event_id").GetGuid(), kept.GetProperty("surface").GetString()));
+        Assert.True(kept.GetProperty("errors").TryGetProperty("timestamp", out _), kept.GetRawText());
+        Assert.Equal("é\u0001", kept.GetProperty("event").GetProperty("properties").GetProperty("note").GetString());
+        var all = await ListAsync(client);
+        Assert.Equal(2, all.GetProperty("data").GetArrayLength());
+        var statusOnly = await ListAsync(client, "?field=status");
+        Assert.Equal("maybe", Assert.Single(statusOnly.GetProperty("data").EnumerateArray()).GetProperty("event").GetProperty("status").GetString());
+        var first = JsonDocument.Parse(await client.GetStringAsync(new Uri("v1/rejected?limit=1", UriKind.Relative))).RootElement;
+        var second = JsonDocument.Parse(await client.GetStringAsync(new Uri($"v1/rejected?limit=1&cursor={first.GetProperty("next_cursor").GetString()}", UriKind.Relative))).RootElement;
+        Assert.NotEqual(first.GetProperty("data")[0].GetProperty("id").GetInt64(), second.GetProperty("data")[0].GetProperty("id").GetInt64());
+
+        // Replayed too early it is refused again; once the clock caught up it is stored, with its id, once.
+        var id = kept.GetProperty("id").GetInt64();
+        async Task<JsonElement> ReplayAsync()
+        {
+            using var response = await client.PostAsJsonAsync("v1/rejected/replay", new { ids = new[] { id, 999_999_999_999 } });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+        }
+        Assert.Equal("rejected", (await ReplayAsync())[0].GetProperty("status").GetString());
+        clock.Offset = TimeSpan.FromHours(8);
+        var replayed = await ReplayAsync();
+        Assert.Equal(("accepted", ahead), (replayed[0].GetProperty("status").GetString(), replayed[0].GetProperty("id").GetGuid()));
+        Assert.Equal("not_found", replayed[1].GetProperty("status").GetString());
+        Assert.Equal("duplicate", (await ReplayAsync())[0].GetProperty("status").GetString());
+        Assert.Equal(1, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND event_id = @e", ("t", tenantId), ("e", ahead)));
+        var after = await ListAsync(client, "?field=timestamp");
+        Assert.Equal("duplicate", after.GetProperty("data")[0].GetProperty("replay_status").GetString());
+    }
+
+    [Fact]
+    public async Task Each_tenant_keeps_its_newest_refused_events_up_to_its_bound_and_sees_only_its_own()
+    {
+        var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Rejected:MaxPerTenant"] = "5" });
+        var (_, _, client) = await NewTenantAsync("rejected-bound", gateway);
+        var events = new JsonArray([.. Enumerable.Range(0, 8).Select(i => (JsonNode)new JsonObject { ["type"] = "lesson", ["status"] = $"wrong-{i}" })]);
+        using (var response = await client.PostAsJsonAsync("v1/events/batch", new JsonObject { ["events"] = events }))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        }
+        var page = await ListAsync(client);
+        Assert.Equal(["wrong-7", "wrong-6", "wrong-5", "wrong-4", "wrong-3"],
+            page.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("event").GetProperty("status").GetString()));
+        var (_, _, other) = await NewTenantAsync("rejected-other", gateway);
+        var none = JsonDocument.Parse(await other.GetStringAsync(new Uri("v1/rejected", UriKind.Relative))).RootElement;
+        Assert.Equal(0, none.GetProperty("data").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("cursor=abc", "cursor")]
+    [InlineData("from=yesterday", "from")]
+    public async Task A_bad_query_is_refused_with_422_naming_the_parameter(string query, string field)
+    {
+        var (_, _, client) = await NewTenantAsync("rejected-bad");
+        using var response = await client.GetAsync(new Uri($"v1/rejected?{query}", UriKind.Relative));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), text);
+        using var replay = await client.PostAsync(new Uri("v1/rejected/replay", UriKind.Relative), IngestValidationTests.Json("""{"ids": ["x"]}"""));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, replay.StatusCode);
+    }
+}
