@@ -27,6 +27,8 @@ public sealed class RejectedEventRecorder
 
     public void Add(string tenantId, string surface, EventDraft draft, IReadOnlyList<FieldError> errors, DateTimeOffset receivedAt)
     {
+        // A replay refused again is answered, and noted on the kept copy it came from: not kept twice.
+        if (surface == IngestSurface.Replay) return;
         RejectedEventStore.NewRejection rejection;
         try
         {

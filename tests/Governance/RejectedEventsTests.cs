@@ -73,8 +73,10 @@ public sealed class RejectedEventsTests(ClusterFixture fixture) : SharedClusterT
         Assert.Equal("not_found", replayed[1].GetProperty("status").GetString());
         Assert.Equal("duplicate", (await ReplayAsync())[0].GetProperty("status").GetString());
         Assert.Equal(1, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND event_id = @e", ("t", tenantId), ("e", ahead)));
+        // The replays are noted on the kept copy, and a refused replay is not kept a second time.
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var after = await ListAsync(client, "?field=timestamp");
-        Assert.Equal("duplicate", after.GetProperty("data")[0].GetProperty("replay_status").GetString());
+        Assert.Equal("duplicate", Assert.Single(after.GetProperty("data").EnumerateArray()).GetProperty("replay_status").GetString());
     }
 
     [Fact]
