@@ -39,6 +39,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var port = LoopbackPort.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Quiet: its start and stop are not the test's news.
+        builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new WebhookReceiver(app, new Uri($"http://127.0.0.1:{port}/hook"));
         app.MapPost("/hook", async (HttpContext http) =>
