@@ -1,6 +1,7 @@
 using Grpc.AspNetCore.Server;
 using Telemetry.Gateway.Compat.CentralLogger;
 using Telemetry.Gateway.Compat.EventCollector;
+using Telemetry.Gateway.Compat.Otlp;
 using Telemetry.Gateway.Compat.TutorLogger;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Observability;
@@ -36,6 +37,7 @@ public static class CompatSurfaces
         routes.MapEventCollectorApi();
         routes.MapGrpcService<EventCollectorGrpcService>().RequireLocalPort(ports.Grpc);
         routes.MapHealthCompatApi();
+        routes.MapOtlpLogsApi();
         return routes;
     }
 }

@@ -49,8 +49,8 @@ public sealed class RequestBody : IDisposable
     /// <summary>Why a body was refused: the status (400, 413, 415), what it is about, and why.</summary>
     public sealed record Refusal(int Status, string Field, string Detail);
 
-    /// <summary>Reads the body or answers why it is refused.</summary>
-    public static async Task<(RequestBody? Body, Refusal? Refusal)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>Reads the body or answers why it is refused; a <paramref name="text"/> body must be UTF-8 (binary ones, protobuf, need not).</summary>
+    public static async Task<(RequestBody? Body, Refusal? Refusal)> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken, bool text = true)
     {
         var encodings = request.Headers.ContentEncoding.ToString();
         var gzip = false;
@@ -116,7 +116,7 @@ public sealed class RequestBody : IDisposable
                 : $"The body is larger than {maxBytes} bytes."));
         }
         // JSON text is UTF-8; System.Text.Json checks that only when a string is read, so check it here.
-        if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length))) return Refuse(StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
+        if (text && !System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length))) return Refuse(StatusCodes.Status400BadRequest, "The body is not valid UTF-8.");
         return (new RequestBody(buffer, length), null);
 
         // A refused body gives its buffer back to the pool.

@@ -9,6 +9,9 @@ public static class IngestSurface
     public const string EventCollector = "event-collector";
     public const string EventCollectorGrpc = "event-collector-grpc";
 
+    /// <summary>OpenTelemetry log records (<c>POST /v1/logs</c>).</summary>
+    public const string Otlp = "otlp";
+
     /// <summary>Refused events sent again from the kept copies (<c>POST /v1/rejected/replay</c>).</summary>
     public const string Replay = "replay";
 }
