@@ -6,32 +6,15 @@ namespace Telemetry.Gateway.Rejected;
 /// </summary>
 public sealed partial class RejectedEventFlusher(
     RejectedEventRecorder recorder, RejectedEventStore store, IOptions<RejectedOptions> options, TimeProvider clock, ILogger<RejectedEventFlusher> logger)
-    : BackgroundService
+    : PeriodicFlusher
 {
     private const int MaxPerWrite = 5_000;
     private static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
     private DateTimeOffset _nextPrune;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.FlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken)) await FlushAsync(stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: StopAsync writes the rest.
-        }
-    }
+    protected override TimeSpan Interval => options.Value.FlushInterval;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
         var batch = new List<RejectedEventStore.NewRejection>();
