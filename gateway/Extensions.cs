@@ -114,7 +114,7 @@ public static class Extensions
                     .SetPreflightMaxAge(TimeSpan.FromHours(1));
             }));
         }
-        services.AddOptions<AlertTargetOptions>().Bind(configuration.GetSection(AlertTargetOptions.Section));
+        services.AddValidatedOptions<AlertTargetOptions>(configuration.GetSection(AlertTargetOptions.Section));
         services.AddValidatedOptions<UsageOptions>(configuration.GetSection(UsageOptions.Section));
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageFlusher>().AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());

@@ -9,8 +9,8 @@ public sealed class AlertTargetOptions
     public const string Section = "Alerts";
 
     /// <summary>
-    /// Whether targets may be loopback, private, link-local or other non-public addresses (default false): a webhook
-    /// must not become a way into the cluster's own network. Turn on for receivers inside it.
+    /// Whether targets may be loopback, private or other non-public addresses (default false): a webhook must not become
+    /// a way into the cluster's own network. Turn on for receivers inside it; link-local addresses stay refused.
     /// </summary>
     public bool AllowPrivateAddresses { get; set; }
 
@@ -34,6 +34,7 @@ public static class AlertTargetPolicy
         {
             return "names a host outside Alerts:AllowedHosts";
         }
+        if (IPAddress.TryParse(host, out var literal) && IsLinkLocal(literal)) return "is a link-local address, which is never a target";
         if (options.AllowPrivateAddresses) return null;
         if (IPAddress.TryParse(host, out var address) ? !IsPublic(address)
             : host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
@@ -43,7 +44,10 @@ public static class AlertTargetPolicy
         return null;
     }
 
-    /// <summary>Whether an address is on the public internet: not loopback, private, link-local, shared, multicast or unspecified.</summary>
+    /// <summary>
+    /// Whether an address is on the public internet: not loopback, private, link-local, shared, multicast or unspecified,
+    /// and not an IPv6 form that carries an IPv4 address (mapped, compatible, NAT64, 6to4), which could lead to any of those.
+    /// </summary>
     public static bool IsPublic(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
@@ -51,7 +55,11 @@ public static class AlertTargetPolicy
         if (address.AddressFamily == AddressFamily.InterNetworkV6)
         {
             var bytes = address.GetAddressBytes();
-            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (bytes[0] & 0xFE) == 0xFC);
+            var compatible = bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0;
+            var nat64 = bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xff && bytes[3] == 0x9b;
+            var sixToFour = bytes[0] == 0x20 && bytes[1] == 0x02;
+            return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || (bytes[0] & 0xFE) == 0xFC
+                || compatible || nat64 || sixToFour);
         }
         var b = address.GetAddressBytes();
         return b[0] switch
@@ -65,6 +73,16 @@ public static class AlertTargetPolicy
             >= 224 => false,
             _ => true,
         };
+    }
+
+    /// <summary>
+    /// Link-local addresses (169.254/16, fe80::/10), where clouds answer with their metadata and credentials: never a
+    /// target, even where private addresses are allowed.
+    /// </summary>
+    public static bool IsLinkLocal(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        return address.IsIPv6LinkLocal || (address.AddressFamily == AddressFamily.InterNetwork && address.GetAddressBytes() is [169, 254, _, _]);
     }
 
     private static bool Matches(string allowed, string host) =>

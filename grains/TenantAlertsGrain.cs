@@ -43,7 +43,8 @@ public sealed partial class TenantAlertsGrain(
         await EvaluateAsync();
     }
 
-    public Task WakeAsync() => Task.CompletedTask;
+    /// <summary>Also reads the rules again: a change the gateway could not announce is taken here (<c>Alerts:WakeInterval</c>).</summary>
+    public Task WakeAsync() => LoadAsync(CancellationToken.None);
 
     public Task MetricsChangedAsync()
     {
@@ -93,6 +94,13 @@ public sealed partial class TenantAlertsGrain(
             var totals = reading.Totals[_inputOfRule[i]];
             var value = AlertEvaluation.Value(rule.Metric, totals, silence);
             var next = AlertEvaluation.Next(rule, state, value, totals.Count);
+            // Silence is measured from this activation when the metrics name no later event, so after a restart a firing
+            // silence rule resolves only on an event counted after it fired, never on the restart itself.
+            if (rule.Metric == AlertMetric.SilenceSeconds && state == AlertState.Firing && next == AlertState.Ok
+                && !(reading.LastEventAt is { } seen && seen > (_rules[i].StateChangedAt ?? DateTimeOffset.MinValue)))
+            {
+                next = AlertState.Firing;
+            }
             if (next == state) continue;
             var body = AlertMessage.Write(TenantId, rule, next, value, totals.Count, transitions + 1, reading.AsOf);
             if (!await store.RecordTransitionAsync(TenantId, rule.Id, transitions, next, value, body))

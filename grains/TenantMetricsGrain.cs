@@ -21,6 +21,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
     private LiveMetricsFeed? _feed;
     private DateTimeOffset _alertsWatchUntil;
+    private bool _alertsPoked;
     private DateTimeOffset? _lastEventAt;
 
     private LiveMetricsFeed Feed => _feed ??= new LiveMetricsFeed(this, Live, clock, logger);
@@ -46,7 +47,12 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         var now = clock.GetUtcNow();
         _lastEventAt = now;
         // One-way: the alerts grain reads what it needs when it evaluates, never on this grain's path.
-        if (now < _alertsWatchUntil) _ = GrainFactory.GetGrain<ITenantAlertsGrain>(this.GetPrimaryKeyString()).MetricsChangedAsync();
+        // At most one poke until the alerts grain reads again: a burst of rounds costs one message.
+        if (now < _alertsWatchUntil && !_alertsPoked)
+        {
+            _alertsPoked = true;
+            _ = GrainFactory.GetGrain<ITenantAlertsGrain>(this.GetPrimaryKeyString()).MetricsChangedAsync();
+        }
         return _feed is { } feed ? feed.ChangedAsync() : Task.CompletedTask;
     }
 
@@ -54,6 +60,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     {
         var now = clock.GetUtcNow();
         _alertsWatchUntil = now + AlertReading.WatchLifetime;
+        _alertsPoked = false;
         var totals = new MetricsTotals[inputs.Length];
         Dictionary<MetricsWindow, CategoryTotals[]>? categories = null;
         for (var i = 0; i < inputs.Length; i++)

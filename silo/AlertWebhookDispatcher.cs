@@ -20,7 +20,8 @@ namespace Telemetry.Silo;
 /// </summary>
 public sealed partial class AlertWebhookDispatcher(
     AlertDeliveryStore queue, AlertRuleStore rules, AlertDeliverySignal signal, IGrainFactory grains, IHttpClientFactory http,
-    IOptions<AlertOptions> options, AlertMetrics metrics, TimeProvider clock, ILogger<AlertWebhookDispatcher> logger) : BackgroundService
+    IOptions<AlertOptions> options, IOptions<AlertTargetOptions> targets, AlertMetrics metrics, TimeProvider clock, ILogger<AlertWebhookDispatcher> logger)
+    : BackgroundService
 {
     public const string HttpClientName = "alert-webhooks";
 
@@ -33,17 +34,19 @@ public sealed partial class AlertWebhookDispatcher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var nextWake = DateTimeOffset.MinValue;
+        var waking = Task.CompletedTask;
         while (!stoppingToken.IsCancellationRequested)
         {
             var o = options.Value;
             var full = false;
+            // Wakes run beside the deliveries, never in front of them.
+            if (waking.IsCompleted && clock.GetUtcNow() >= nextWake)
+            {
+                nextWake = clock.GetUtcNow() + o.WakeInterval;
+                waking = WakeTenantsAsync(stoppingToken);
+            }
             try
             {
-                if (clock.GetUtcNow() >= nextWake)
-                {
-                    nextWake = clock.GetUtcNow() + o.WakeInterval;
-                    foreach (var tenant in await rules.ListTenantsAsync(stoppingToken)) await grains.GetGrain<ITenantAlertsGrain>(tenant).WakeAsync();
-                }
                 // The lease outlives an attempt: another silo takes a delivery again only if this one died meanwhile.
                 var claimed = await queue.ClaimAsync(o.DeliveriesAtOnce, o.DeliveryTimeout * 2 + TimeSpan.FromSeconds(5), stoppingToken);
                 await Task.WhenAll(claimed.Select(d => SendAsync(d, o, stoppingToken)));
@@ -66,12 +69,47 @@ public sealed partial class AlertWebhookDispatcher(
         }
     }
 
+    /// <summary>Wakes the alerts grain of every tenant with rules, a few at a time; one that fails is woken at the next round.</summary>
+    private async Task WakeTenantsAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            var tenants = await rules.ListTenantsAsync(stoppingToken);
+            await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stoppingToken }, async (tenant, _) =>
+            {
+                try
+                {
+                    await grains.GetGrain<ITenantAlertsGrain>(tenant).WakeAsync();
+                }
+                catch (Exception ex) when (ex is OrleansException or TimeoutException or Npgsql.NpgsqlException)
+                {
+                    LogWakeFailed(tenant, ex);
+                }
+            });
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested && ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            LogPassFailed(ex);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
     private async Task SendAsync(AlertDeliveryStore.Claimed delivery, AlertOptions o, CancellationToken stoppingToken)
     {
         int? status = null;
         string error;
         var final = false;
         TimeSpan? retryAfter = null;
+        if (AlertTargetPolicy.Check(delivery.Target, targets.Value) is { } refused)
+        {
+            // The policy narrowed since the rule was written (or the gateway's differs): never sent.
+            await queue.FailedAsync(delivery, null, $"target refused: {refused}", CancellationToken.None);
+            metrics.Delivery(delivery.TenantId, "failed");
+            return;
+        }
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Target) { Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json") };
@@ -85,7 +123,7 @@ public sealed partial class AlertWebhookDispatcher(
             status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
-                await queue.DeliveredAsync(delivery.Id, status.Value, CancellationToken.None);
+                await queue.DeliveredAsync(delivery, status.Value, CancellationToken.None);
                 metrics.Delivery(delivery.TenantId, "delivered");
                 return;
             }
@@ -96,6 +134,7 @@ public sealed partial class AlertWebhookDispatcher(
         catch (HttpRequestException ex)
         {
             error = ex.Message;
+            final = ex.InnerException is TargetRefusedException;
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
@@ -109,14 +148,14 @@ public sealed partial class AlertWebhookDispatcher(
         }
         if (final || delivery.Attempt >= o.MaxAttempts)
         {
-            await queue.FailedAsync(delivery.Id, status, error, CancellationToken.None);
+            await queue.FailedAsync(delivery, status, error, CancellationToken.None);
             metrics.Delivery(delivery.TenantId, "failed");
             LogGaveUp(delivery.Target, delivery.IdempotencyKey, delivery.Attempt, error);
             return;
         }
         var delay = Backoff(delivery.Attempt, o);
         if (retryAfter is { } asked && asked > delay) delay = asked < o.RetryMaxDelay ? asked : o.RetryMaxDelay;
-        await queue.RetryAsync(delivery.Id, status, error, delay, CancellationToken.None);
+        await queue.RetryAsync(delivery, status, error, delay, CancellationToken.None);
         metrics.Delivery(delivery.TenantId, "retried");
     }
 
@@ -141,8 +180,8 @@ public sealed partial class AlertWebhookDispatcher(
     {
         var host = context.DnsEndPoint.Host;
         var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var allowed = targets.AllowPrivateAddresses ? addresses : Array.FindAll(addresses, AlertTargetPolicy.IsPublic);
-        if (allowed.Length == 0) throw new HttpRequestException($"{host} resolves to no address alerts may reach (Alerts:AllowPrivateAddresses)");
+        var allowed = Array.FindAll(addresses, a => !AlertTargetPolicy.IsLinkLocal(a) && (targets.AllowPrivateAddresses || AlertTargetPolicy.IsPublic(a)));
+        if (allowed.Length == 0) throw new TargetRefusedException($"{host} resolves to no address alerts may reach (Alerts:AllowPrivateAddresses)");
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -156,8 +195,14 @@ public sealed partial class AlertWebhookDispatcher(
         }
     };
 
+    /// <summary>A target the policy refuses, when a delivery connects: final, never retried.</summary>
+    private sealed class TargetRefusedException(string message) : IOException(message);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "An alert delivery pass failed; the deliveries wait in PostgreSQL")]
     private partial void LogPassFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The alerts grain of tenant {Tenant} could not be woken; it is tried at the next round")]
+    private partial void LogWakeFailed(string tenant, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert delivery {Key} to {Target} given up after {Attempts} attempts: {Error}")]
     private partial void LogGaveUp(string target, string key, int attempts, string error);

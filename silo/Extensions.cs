@@ -97,7 +97,7 @@ public static class Extensions
         silo.Services.AddHostedService(sp => sp.GetRequiredService<EventPartitionMaintenance>());
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddValidatedOptions<AlertOptions>(configuration.GetSection(AlertOptions.Section));
-        silo.Services.AddOptions<AlertTargetOptions>().Bind(configuration.GetSection(AlertTargetOptions.Section));
+        silo.Services.AddValidatedOptions<AlertTargetOptions>(configuration.GetSection(AlertTargetOptions.Section));
         silo.Services.AddSingleton<AlertDeliverySignal>();
         silo.Services.TryAddSingleton<AlertMetrics>();
         silo.Services.AddHttpClient(AlertWebhookDispatcher.HttpClientName)

@@ -20,10 +20,19 @@ public static class AlertRuleReader
             return null;
         }
         var fields = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var property in root.EnumerateObject())
+        try
         {
-            if (!Fields.Contains(property.Name)) errors.Add(new FieldError(property.Name.Length > 64 ? property.Name[..64] : property.Name, "is not a field of an alert rule"));
-            else if (!fields.TryAdd(property.Name, property.Value)) errors.Add(new FieldError(property.Name, "appears more than once"));
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!Fields.Contains(property.Name)) errors.Add(new FieldError(property.Name.Length > 64 ? property.Name[..64] : property.Name, "is not a field of an alert rule"));
+                else if (!fields.TryAdd(property.Name, property.Value)) errors.Add(new FieldError(property.Name, "appears more than once"));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // A name with a lone surrogate escape cannot be read as text.
+            errors.Add(new FieldError("body", "holds a name that is not valid Unicode"));
+            return null;
         }
 
         var name = Text(fields, "name", MaxNameLength, required: true, errors);
@@ -31,7 +40,7 @@ public static class AlertRuleReader
         var category = Text(fields, "category", EventValidator.MaxTypeLength, required: false, errors);
         var window = MetricsWindow.FifteenMinutes;
         if (fields.TryGetValue("window", out var w) && w.ValueKind != JsonValueKind.Null
-            && (w.ValueKind != JsonValueKind.String || !MetricsWindows.TryParseWindow(w.GetString(), out window)))
+            && (!EventJsonReader.TryGetString(w, out var windowName) || !MetricsWindows.TryParseWindow(windowName, out window)))
         {
             errors.Add(new FieldError("window", MetricsWindows.WindowRule));
         }
@@ -88,7 +97,7 @@ public static class AlertRuleReader
             if (otherwise is null) errors.Add(new FieldError(field, "is required"));
             return otherwise;
         }
-        if (value.ValueKind == JsonValueKind.String && AlertNames.TryParse(names, value.GetString(), out var parsed)) return parsed;
+        if (value.ValueKind == JsonValueKind.String && EventJsonReader.TryGetString(value, out var text) && AlertNames.TryParse(names, text, out var parsed)) return parsed;
         errors.Add(new FieldError(field, AlertNames.Rule(names)));
         return null;
     }

@@ -110,8 +110,9 @@ public static partial class AlertsApi
         {
             await services.Grains.GetGrain<ITenantAlertsGrain>(tenantId).RulesChangedAsync();
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // The rule is committed: answering 5xx now would have a retrying client create it twice.
             LogNotTold(services.Logger, tenantId, ex);
         }
     }

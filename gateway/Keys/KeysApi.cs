@@ -74,42 +74,51 @@ public static class KeysApi
         string? name = null;
         var scopes = KeyScopes.None;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var property in root.EnumerateObject())
+        try
         {
-            if (!seen.Add(property.Name))
+            foreach (var property in root.EnumerateObject())
             {
-                errors.Add(new FieldError(property.Name, "appears more than once"));
-                continue;
-            }
-            switch (property.Name)
-            {
-                case "name":
-                    if (property.Value.ValueKind != JsonValueKind.String || !EventJsonReader.TryGetString(property.Value, out var text)
-                        || TextRules.Length(text) is < 1 or > MaxNameLength || TextRules.HasControl(text))
-                    {
-                        errors.Add(new FieldError("name", $"must be 1 to {MaxNameLength} characters without control characters"));
-                    }
-                    else
-                    {
-                        name = text;
-                    }
-                    break;
-                case "scopes":
-                    if (property.Value.ValueKind != JsonValueKind.Array || property.Value.GetArrayLength() == 0)
-                    {
-                        errors.Add(new FieldError("scopes", "must be a non-empty array of \"ingest\", \"read\", \"admin\""));
+                if (!seen.Add(property.Name))
+                {
+                    errors.Add(new FieldError(property.Name, "appears more than once"));
+                    continue;
+                }
+                switch (property.Name)
+                {
+                    case "name":
+                        if (property.Value.ValueKind != JsonValueKind.String || !EventJsonReader.TryGetString(property.Value, out var text)
+                            || TextRules.Length(text) is < 1 or > MaxNameLength || TextRules.HasControl(text))
+                        {
+                            errors.Add(new FieldError("name", $"must be 1 to {MaxNameLength} characters without control characters"));
+                        }
+                        else
+                        {
+                            name = text;
+                        }
                         break;
-                    }
-                    foreach (var item in property.Value.EnumerateArray())
-                    {
-                        if (item.ValueKind == JsonValueKind.String && ApiKeyFormat.TryParseScope(item.GetString()!, out var scope)) scopes |= scope;
-                        else errors.Add(new FieldError("scopes", $"{item.GetRawText()} is not one of \"ingest\", \"read\", \"admin\""));
-                    }
-                    break;
-                default:
-                    errors.Add(new FieldError(property.Name.Length > 64 ? property.Name[..64] : property.Name, "is not a field of a key"));
-                    break;
+                    case "scopes":
+                        if (property.Value.ValueKind != JsonValueKind.Array || property.Value.GetArrayLength() == 0)
+                        {
+                            errors.Add(new FieldError("scopes", "must be a non-empty array of \"ingest\", \"read\", \"admin\""));
+                            break;
+                        }
+                        foreach (var item in property.Value.EnumerateArray())
+                        {
+                            if (EventJsonReader.TryGetString(item, out var scopeName) && ApiKeyFormat.TryParseScope(scopeName, out var scope)) scopes |= scope;
+                            else errors.Add(new FieldError("scopes", $"{item.GetRawText()} is not one of \"ingest\", \"read\", \"admin\""));
+                        }
+                        break;
+                    default:
+                        errors.Add(new FieldError(property.Name.Length > 64 ? property.Name[..64] : property.Name, "is not a field of a key"));
+                        break;
+                }
             }
+        }
+        catch (InvalidOperationException)
+        {
+            // A name with a lone surrogate escape cannot be read as text.
+            errors.Add(new FieldError("body", "holds a name that is not valid Unicode"));
+            return ("", KeyScopes.None);
         }
         if (name is null && !errors.Exists(e => e.Field == "name")) errors.Add(new FieldError("name", "is required"));
         if (!seen.Contains("scopes")) errors.Add(new FieldError("scopes", "is required"));

@@ -71,6 +71,9 @@ public sealed class AlertRulesApiTests(ClusterFixture fixture) : SharedClusterTe
         { """{"name":"x","metric":"error_rate","comparison":">","threshold":0.1,"targets":["https://h.example.com/"],"query":"DROP"}""", "query" },
         { """{"name":"a\u0000b","metric":"error_rate","comparison":">","threshold":0.1,"targets":["https://h.example.com/"]}""", "name" },
         { """["not", "an", "object"]""", "body" },
+        { """{"\ud800":1,"name":"x","metric":"error_rate","comparison":">","threshold":0.1,"targets":["https://h.example.com/"]}""", "body" },
+        { """{"name":"x","metric":"\ud800","comparison":">","threshold":0.1,"targets":["https://h.example.com/"]}""", "metric" },
+        { """{"name":"x","metric":"error_rate","comparison":">","threshold":0.1,"window":"\udc00","targets":["https://h.example.com/"]}""", "window" },
     };
 
     [Theory]
@@ -92,6 +95,9 @@ public sealed class AlertRulesApiTests(ClusterFixture fixture) : SharedClusterTe
     [InlineData("http://10.0.0.7/hook")]
     [InlineData("http://[::1]/hook")]
     [InlineData("http://[fd00::1]/hook")]
+    [InlineData("http://[64:ff9b::a9fe:a9fe]/hook")]
+    [InlineData("http://[2002:a9fe:a9fe::1]/hook")]
+    [InlineData("http://[::a9fe:a9fe]/hook")]
     public async Task A_target_in_the_clusters_own_network_is_refused_unless_private_addresses_are_allowed(string target)
     {
         var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Alerts:AllowPrivateAddresses"] = "false" });
@@ -102,6 +108,18 @@ public sealed class AlertRulesApiTests(ClusterFixture fixture) : SharedClusterTe
         Assert.Contains("targets[0]", text, StringComparison.Ordinal);
         using var allowed = await client.PostAsJsonAsync("v1/alerts", Rule("https://hooks.example.com/x"));
         Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("http://169.254.169.254/latest/meta-data")]
+    [InlineData("http://[fe80::1]/hook")]
+    public async Task A_link_local_target_is_refused_even_where_private_addresses_are_allowed(string target)
+    {
+        var (_, _, client) = await NewTenantAsync("alerts-metadata");
+        using var response = await client.PostAsJsonAsync("v1/alerts", Rule(target));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
+        Assert.Contains("link-local", text, StringComparison.Ordinal);
     }
 
     [Fact]
