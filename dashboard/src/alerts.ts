@@ -9,6 +9,7 @@ import type { AlertDelivery, AlertRule } from './types';
 
 const RECENT_PER_RULE = 5;
 const RECENT_SHOWN = 20;
+const REFRESH_MS = 2000;
 
 function condition(rule: AlertRule): string {
   const scope = rule.category ? ` of ${rule.category}` : '';
@@ -27,7 +28,14 @@ export class AlertsView {
   private readonly message = byId('alerts-message');
   private readonly loader = new Coalescer(() => this.load());
 
-  constructor(private readonly session: SessionContext) {}
+  constructor(private readonly session: SessionContext) {
+    // A rule changes state a moment after the metrics that moved it, or with no new event at all (silence): the
+    // view also asks again every few seconds while it is shown.
+    const timer = window.setInterval(() => {
+      if (this.active) void this.loader.request();
+    }, REFRESH_MS);
+    session.signal.addEventListener('abort', () => window.clearInterval(timer));
+  }
 
   show(): void {
     this.active = true;
