@@ -115,6 +115,7 @@ public static class Extensions
             }));
         }
         services.AddValidatedOptions<AlertTargetOptions>(configuration.GetSection(AlertTargetOptions.Section));
+        services.AddValidatedOptions<AlertRulesOptions>(configuration.GetSection(AlertRulesOptions.Section));
         services.AddValidatedOptions<UsageOptions>(configuration.GetSection(UsageOptions.Section));
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<UsageFlusher>().AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());

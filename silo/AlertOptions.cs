@@ -31,6 +31,10 @@ public sealed class AlertOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Days a delivery's record is kept after it ended, for <c>GET /v1/alerts/{id}/events</c> (default 30).</summary>
+    [Range(1, 3650)]
+    public int KeepDeliveriesDays { get; set; } = 30;
+
     /// <summary>Deliveries one silo sends at once (default 32).</summary>
     [Range(1, 1000)]
     public int DeliveriesAtOnce { get; set; } = 32;

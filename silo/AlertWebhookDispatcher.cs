@@ -74,6 +74,7 @@ public sealed partial class AlertWebhookDispatcher(
     {
         try
         {
+            await queue.PruneAsync(clock.GetUtcNow() - TimeSpan.FromDays(options.Value.KeepDeliveriesDays), stoppingToken);
             var tenants = await rules.ListTenantsAsync(stoppingToken);
             await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stoppingToken }, async (tenant, _) =>
             {

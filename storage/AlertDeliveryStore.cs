@@ -40,6 +40,9 @@ public sealed class AlertDeliveryStore(NpgsqlDataSource dataSource)
         UPDATE alert_deliveries SET status = 'failed', last_status = @status, last_error = @error, finished_at = now() WHERE delivery_id = @id
         """ + ThisAttempt;
 
+    /// <summary>Deliveries that ended (delivered or failed) before @before: the history kept is bounded in time.</summary>
+    internal const string PruneSql = "DELETE FROM alert_deliveries WHERE status <> 'pending' AND finished_at < @before";
+
     /// <summary>A delivery claimed for one attempt (its number: <see cref="Attempt"/>), with the secret that signs it.</summary>
     public sealed record Claimed(long Id, string TenantId, Guid RuleId, long Transition, string Target, string Body, int Attempt, string Secret)
     {
@@ -60,6 +63,13 @@ public sealed class AlertDeliveryStore(NpgsqlDataSource dataSource)
                 reader.GetString(5), reader.GetInt32(6), reader.GetString(7)));
         }
         return claimed;
+    }
+
+    public async Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PruneSql);
+        command.Parameters.AddWithValue("before", before);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task DeliveredAsync(Claimed delivery, int status, CancellationToken cancellationToken = default) =>

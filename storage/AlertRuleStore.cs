@@ -36,6 +36,8 @@ public sealed class AlertRuleStore(NpgsqlDataSource dataSource)
 
     internal const string TenantsSql = "SELECT DISTINCT tenant_id FROM alert_rules WHERE enabled";
 
+    internal const string CountSql = "SELECT count(*) FROM alert_rules WHERE tenant_id = @tenant";
+
     /// <summary>
     /// Moves a rule to a state if no other change was recorded since the caller read it (@expected), and queues one
     /// delivery per target, in one statement: a change and its deliveries exist together or not at all.
@@ -67,6 +69,13 @@ public sealed class AlertRuleStore(NpgsqlDataSource dataSource)
         Bind(command, tenantId, rule);
         command.Parameters.AddWithValue("secret", secret);
         return (await ReadAsync(command, cancellationToken))[0];
+    }
+
+    public async Task<long> CountAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(CountSql);
+        command.Parameters.AddWithValue("tenant", tenantId);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Replaces a rule's definition; null when the tenant has no such rule.</summary>

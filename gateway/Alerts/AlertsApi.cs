@@ -35,7 +35,7 @@ public static partial class AlertsApi
     }
 
     /// <summary>What the handlers share: the rules in PostgreSQL, the grains that evaluate them, the target policy.</summary>
-    public sealed record AlertServices(AlertRuleStore Rules, IGrainFactory Grains, IOptions<AlertTargetOptions> Targets, ILogger<AlertRuleStore> Logger);
+    public sealed record AlertServices(AlertRuleStore Rules, IGrainFactory Grains, IOptions<AlertTargetOptions> Targets, IOptions<AlertRulesOptions> Bounds, ILogger<AlertRuleStore> Logger);
 
     public static async Task<Results<Created<CreatedAlertRuleResponse>, ProblemHttpResult>> CreateAsync(
         HttpRequest request, [AsParameters] AlertServices services, CancellationToken cancellationToken)
@@ -43,6 +43,11 @@ public static partial class AlertsApi
         var (rule, refused) = await ReadRuleAsync(request, Guid.CreateVersion7(), services.Targets.Value, cancellationToken);
         if (rule is null) return refused!;
         var tenantId = request.HttpContext.User.TenantId();
+        var most = services.Bounds.Value.MaxRulesPerTenant;
+        if (await services.Rules.CountAsync(tenantId, cancellationToken) >= most)
+        {
+            return Problems.Validation([new FieldError("rules", $"the tenant has {most} rules, the most Alerts:MaxRulesPerTenant allows: delete one first")]);
+        }
         var secret = "whsec_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var stored = await services.Rules.CreateAsync(tenantId, rule, secret, cancellationToken);
         await TellGrainAsync(services, tenantId);

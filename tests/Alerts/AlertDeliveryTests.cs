@@ -118,6 +118,18 @@ public sealed class AlertDeliveryTests(ClusterFixture fixture, ITestOutputHelper
         await Task.Delay(Quiet);
         Assert.Equal(attempts, receiver.Requests.Count);
         Assert.Single(receiver.Requests.Select(r => r.Headers["Idempotency-Key"]).Distinct());
+
+        // The history is kept for a while: a record that ended 40 days ago goes at the next prune, this one stays.
+        var sql = new SqlTruth(Cluster.Database);
+        await sql.CountAsync("""
+            WITH old AS (INSERT INTO alert_deliveries (rule_id, tenant_id, transition, state, target, body, status, finished_at)
+                         SELECT rule_id, tenant_id, 99, 'firing', target, body, 'failed', now() - interval '40 days'
+                         FROM alert_deliveries WHERE rule_id = @r RETURNING 1)
+            SELECT count(*) FROM old
+            """, ("r", id));
+        Assert.Equal(2, await sql.CountAsync("SELECT count(*) FROM alert_deliveries WHERE rule_id = @r", ("r", id)));
+        await new AlertDeliveryStore(Cluster.Database).PruneAsync(DateTimeOffset.UtcNow.AddDays(-30));
+        Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM alert_deliveries WHERE rule_id = @r", ("r", id)));
     }
 
     [Fact]

@@ -110,6 +110,22 @@ public sealed class AlertRulesApiTests(ClusterFixture fixture) : SharedClusterTe
         Assert.Equal(HttpStatusCode.Created, allowed.StatusCode);
     }
 
+    [Fact]
+    public async Task A_tenant_cannot_have_more_rules_than_its_bound()
+    {
+        var gateway = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["Alerts:MaxRulesPerTenant"] = "2" });
+        var (_, _, client) = await NewTenantAsync("alerts-cap", gateway);
+        for (var i = 0; i < 2; i++)
+        {
+            using var created = await client.PostAsJsonAsync("v1/alerts", Rule("https://hooks.example.com/a"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        using var refused = await client.PostAsJsonAsync("v1/alerts", Rule("https://hooks.example.com/a"));
+        var text = await refused.Content.ReadAsStringAsync();
+        Assert.True(refused.StatusCode == HttpStatusCode.UnprocessableEntity, text);
+        Assert.Contains("MaxRulesPerTenant", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/latest/meta-data")]
     [InlineData("http://[fe80::1]/hook")]
