@@ -28,9 +28,14 @@ public static class AlertEvaluation
     /// at least its minimum of events; a firing rule resolves when the value no longer compares with the resolve threshold
     /// (the threshold unless set) or the window is empty. Between the two thresholds the state stays: no flapping.
     /// </summary>
-    public static AlertState Next(AlertRule rule, AlertState current, double? value, long events)
+    /// <remarks>
+    /// A firing silence rule resolves only when <paramref name="eventSinceChange"/>: silence is measured from when the
+    /// evaluating grain activated when no later event is known, so a restart must not read as the silence ending.
+    /// </remarks>
+    public static AlertState Next(AlertRule rule, AlertState current, double? value, long events, bool eventSinceChange = true)
     {
         var silence = rule.Metric == AlertMetric.SilenceSeconds;
+        if (silence && current == AlertState.Firing && !eventSinceChange) return AlertState.Firing;
         if (current == AlertState.Ok)
         {
             return value is { } v && (silence || events >= rule.MinEvents) && Compares(rule.Comparison, v, rule.Threshold)

@@ -93,14 +93,8 @@ public sealed partial class TenantAlertsGrain(
             var (rule, state, transitions) = (_rules[i].Rule, _rules[i].State, _rules[i].Transitions);
             var totals = reading.Totals[_inputOfRule[i]];
             var value = AlertEvaluation.Value(rule.Metric, totals, silence);
-            var next = AlertEvaluation.Next(rule, state, value, totals.Count);
-            // Silence is measured from this activation when the metrics name no later event, so after a restart a firing
-            // silence rule resolves only on an event counted after it fired, never on the restart itself.
-            if (rule.Metric == AlertMetric.SilenceSeconds && state == AlertState.Firing && next == AlertState.Ok
-                && !(reading.LastEventAt is { } seen && seen > (_rules[i].StateChangedAt ?? DateTimeOffset.MinValue)))
-            {
-                next = AlertState.Firing;
-            }
+            var eventSinceChange = reading.LastEventAt is { } seen && seen > (_rules[i].StateChangedAt ?? DateTimeOffset.MinValue);
+            var next = AlertEvaluation.Next(rule, state, value, totals.Count, eventSinceChange);
             if (next == state) continue;
             var body = AlertMessage.Write(TenantId, rule, next, value, totals.Count, transitions + 1, reading.AsOf);
             if (!await store.RecordTransitionAsync(TenantId, rule.Id, transitions, next, value, body))

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Telemetry.Gateway.Auth;
+using Telemetry.Gateway.Query;
 
 namespace Telemetry.Gateway.Alerts;
 
@@ -83,12 +84,14 @@ public static partial class AlertsApi
     }
 
     public static async Task<Results<Ok<AlertDeliveryList>, ProblemHttpResult>> ListDeliveriesAsync(
-        string id, int? limit, HttpContext http, AlertRuleStore rules, CancellationToken cancellationToken)
+        string id, string? limit, HttpContext http, AlertRuleStore rules, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > MaxDeliveries) return Problems.Validation([new FieldError("limit", $"must be 1 to {MaxDeliveries}")]);
+        var errors = new List<FieldError>();
+        var most = QueryText.Limit(limit, MaxDeliveries, 100, errors);
+        if (errors.Count > 0) return Problems.Validation(errors);
         var tenantId = http.User.TenantId();
         if (!Guid.TryParseExact(id, "D", out var ruleId) || await rules.GetAsync(tenantId, ruleId, cancellationToken) is null) return NoSuchRule();
-        var deliveries = await rules.ListDeliveriesAsync(tenantId, ruleId, limit ?? 100, cancellationToken);
+        var deliveries = await rules.ListDeliveriesAsync(tenantId, ruleId, most, cancellationToken);
         return TypedResults.Ok(new AlertDeliveryList([.. deliveries.Select(AlertDeliveryResponse.Of)]));
     }
 

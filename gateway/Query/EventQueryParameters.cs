@@ -29,15 +29,11 @@ public sealed record EventQueryParameters(
             else if (statusText.Equals("failure", StringComparison.OrdinalIgnoreCase)) status = EventStatus.Failure;
             else errors.Add(new FieldError("status", "must be \"success\" or \"failure\""));
         }
-        var from = Time(From, "from", errors);
-        var to = Time(To, "to", errors);
+        var from = QueryText.Time(From, "from", errors);
+        var to = QueryText.Time(To, "to", errors);
         if (from is { } f && to is { } t && t <= f) errors.Add(new FieldError("to", "must be later than from"));
 
-        limit = DefaultLimit;
-        if (Empty(Limit) is { } limitText && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
-        {
-            errors.Add(new FieldError("limit", $"must be a whole number from 1 to {MaxLimit}"));
-        }
+        limit = QueryText.Limit(Limit, MaxLimit, DefaultLimit, errors);
 
         cursor = null;
         if (Empty(Cursor) is { } cursorText)
@@ -56,12 +52,4 @@ public sealed record EventQueryParameters(
     }
 
     private static string? Empty(string? text) => string.IsNullOrEmpty(text) ? null : text;
-
-    private static DateTimeOffset? Time(string? text, string field, List<FieldError> errors)
-    {
-        if (Empty(text) is not { } value) return null;
-        if (EventValidator.TryParseRfc3339(value, out var parsed)) return parsed;
-        errors.Add(new FieldError(field, "must be an RFC 3339 date-time with an offset, such as 2026-11-23T06:04:27Z"));
-        return null;
-    }
 }

@@ -23,4 +23,22 @@ public static class QueryText
         errors.Add(new FieldError(parameter, $"must be at most {maxLength} characters of valid text"));
         return null;
     }
+
+    /// <summary>An RFC 3339 date-time with an offset, or null when absent or empty; an invalid one adds an error naming <paramref name="parameter"/>.</summary>
+    public static DateTimeOffset? Time(string? value, string parameter, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (EventValidator.TryParseRfc3339(value, out var parsed)) return parsed;
+        errors.Add(new FieldError(parameter, "must be an RFC 3339 date-time with an offset, such as 2026-11-23T06:04:27Z"));
+        return null;
+    }
+
+    /// <summary>A page size from 1 to <paramref name="max"/>, or <paramref name="otherwise"/> when absent; an invalid one adds an error.</summary>
+    public static int Limit(string? value, int max, int otherwise, List<FieldError> errors)
+    {
+        if (string.IsNullOrEmpty(value)) return otherwise;
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 && limit <= max) return limit;
+        errors.Add(new FieldError("limit", $"must be a whole number from 1 to {max}"));
+        return otherwise;
+    }
 }

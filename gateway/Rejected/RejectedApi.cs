@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Query;
 
 namespace Telemetry.Gateway.Rejected;
 
@@ -36,23 +37,20 @@ public static class RejectedApi
     public static async Task<Results<Ok<RejectedPage>, ProblemHttpResult>> ListAsync([AsParameters] ListQuery query, HttpContext http, RejectedEventStore store, CancellationToken cancellationToken)
     {
         var errors = new List<FieldError>();
-        var limit = 100;
-        if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
-        {
-            errors.Add(new FieldError("limit", $"must be a whole number from 1 to {MaxLimit}"));
-        }
+        var limit = QueryText.Limit(query.Limit, MaxLimit, 100, errors);
         var before = long.MaxValue;
         if (query.Cursor is not null && (!long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out before) || before < 1))
         {
             errors.Add(new FieldError("cursor", "must be a cursor from an earlier page"));
         }
-        var from = Time(query.From, "from", errors);
-        var to = Time(query.To, "to", errors);
-        if (query.Surface is { Length: > 64 }) errors.Add(new FieldError("surface", "must be at most 64 characters"));
-        if (query.Field is { Length: > 128 }) errors.Add(new FieldError("field", "must be at most 128 characters"));
+        var from = QueryText.Time(query.From, "from", errors);
+        var to = QueryText.Time(query.To, "to", errors);
+        // Text PostgreSQL can hold, or a 422: a NUL in a filter would be its error, not the client's.
+        var surface = QueryText.Filter(query.Surface, "surface", 64, errors);
+        var field = QueryText.Filter(query.Field, "field", 128, errors);
         if (errors.Count > 0) return Problems.Validation(errors);
 
-        var rows = await store.ListAsync(http.User.TenantId(), before, limit, query.Surface, query.Field, from, to, cancellationToken);
+        var rows = await store.ListAsync(http.User.TenantId(), before, limit, surface, field, from, to, cancellationToken);
         var next = rows.Count == limit ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Ok(new RejectedPage([.. rows.Select(RejectedEventResponse.Of)], next));
     }
@@ -101,13 +99,5 @@ public static class RejectedApi
             await store.MarkReplayedAsync(tenantId, [.. replayed.Select((id, k) => (id, answer.Results[k].Status))], cancellationToken);
         }
         return TypedResults.Ok(new ReplayResponse([.. results.OrderBy(r => ids.IndexOf(r.RejectedId))]));
-    }
-
-    private static DateTimeOffset? Time(string? text, string field, List<FieldError> errors)
-    {
-        if (text is null) return null;
-        if (EventValidator.TryParseRfc3339(text, out var value)) return value;
-        errors.Add(new FieldError(field, "must be an RFC 3339 date-time with an offset"));
-        return null;
     }
 }

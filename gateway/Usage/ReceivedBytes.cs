@@ -6,20 +6,25 @@ namespace Telemetry.Gateway.Usage;
 public static class ReceivedBytes
 {
     public static RouteHandlerBuilder CountReceivedBytes(this RouteHandlerBuilder endpoint, string surface) =>
-        endpoint.AddEndpointFilter(async (context, next) =>
+        endpoint.AddEndpointFilterFactory((factory, next) =>
         {
-            var http = context.HttpContext;
-            var counting = new CountingStream(http.Request.Body);
-            http.Request.Body = counting;
-            try
+            // Resolved once for the endpoint: the filter runs on every ingest request.
+            var usage = factory.ApplicationServices.GetRequiredService<UsageRecorder>();
+            return async context =>
             {
-                return await next(context);
-            }
-            finally
-            {
-                var tenant = http.Items[UsageRecorder.TenantItem] as string ?? (http.User.Identity?.IsAuthenticated == true ? http.User.TenantId() : null);
-                if (tenant is not null) http.RequestServices.GetRequiredService<UsageRecorder>().Add(tenant, surface, UsageRecorder.BytesReceived, counting.Count);
-            }
+                var http = context.HttpContext;
+                var counting = new CountingStream(http.Request.Body);
+                http.Request.Body = counting;
+                try
+                {
+                    return await next(context);
+                }
+                finally
+                {
+                    var tenant = http.Items[UsageRecorder.TenantItem] as string ?? (http.User.Identity?.IsAuthenticated == true ? http.User.TenantId() : null);
+                    if (tenant is not null) usage.Add(tenant, surface, UsageRecorder.BytesReceived, counting.Count);
+                }
+            };
         });
 
     /// <summary>A read-only pass-through that counts what was read.</summary>

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Auth;
-using Telemetry.Gateway.Ingest;
+using Telemetry.Gateway.Query;
 
 namespace Telemetry.Gateway.Usage;
 
@@ -27,8 +27,10 @@ public static class UsageApi
     {
         var errors = new List<FieldError>();
         var now = clock.GetUtcNow();
-        var to = Time(query.To, "to", errors) ?? now;
-        var from = Time(query.From, "from", errors) ?? to - TimeSpan.FromDays(1);
+        var to = QueryText.Time(query.To, "to", errors) ?? now;
+        // Usage starts in 1970 like the events it counts; earlier bounds would overflow the arithmetic below.
+        if (to.Year < 1970) errors.Add(new FieldError("to", "must be in 1970 or later"));
+        var from = QueryText.Time(query.From, "from", errors) ?? (to.Year < 1970 ? to : to - TimeSpan.FromDays(1));
         if (query.Bucket is not (null or "1h" or "1d")) errors.Add(new FieldError("bucket", "must be 1h or 1d"));
         if (errors.Count == 0 && to <= from) errors.Add(new FieldError("to", "must be later than from"));
         if (errors.Count == 0 && to - from > MaxSpan) errors.Add(new FieldError("from", "must be at most 366 days before to"));
@@ -45,14 +47,6 @@ public static class UsageApi
     {
         var utc = at.ToUniversalTime();
         return new DateTimeOffset(utc.Year, utc.Month, utc.Day, days ? 0 : utc.Hour, 0, 0, TimeSpan.Zero);
-    }
-
-    private static DateTimeOffset? Time(string? text, string field, List<FieldError> errors)
-    {
-        if (text is null) return null;
-        if (EventValidator.TryParseRfc3339(text, out var value) && value.Year is >= 1970 and <= 9999) return value;
-        errors.Add(new FieldError(field, "must be an RFC 3339 date-time with an offset, such as 2026-12-01T00:00:00Z"));
-        return null;
     }
 }
 

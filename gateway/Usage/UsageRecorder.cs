@@ -24,7 +24,8 @@ public sealed class UsageRecorder(TimeProvider clock)
         if (amount <= 0) return;
         var now = clock.GetUtcNow();
         var hour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
-        _counts.AddOrUpdate(new UsageStore.Key(tenantId, hour, surface, kind, reason), amount, (_, sum) => sum + amount);
+        // The static form: no closure allocated on each ingest call.
+        _counts.AddOrUpdate(new UsageStore.Key(tenantId, hour, surface, kind, reason), static (_, n) => n, static (_, sum, n) => sum + n, amount);
     }
 
     /// <summary>Everything counted since the last call; counts that could not be stored are given back with <see cref="Restore"/>.</summary>
@@ -36,6 +37,6 @@ public sealed class UsageRecorder(TimeProvider clock)
 
     public void Restore(IEnumerable<KeyValuePair<UsageStore.Key, long>> counts)
     {
-        foreach (var (key, amount) in counts) _counts.AddOrUpdate(key, amount, (_, sum) => sum + amount);
+        foreach (var (key, amount) in counts) _counts.AddOrUpdate(key, static (_, n) => n, static (_, sum, n) => sum + n, amount);
     }
 }

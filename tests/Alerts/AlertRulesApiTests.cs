@@ -167,5 +167,7 @@ public sealed class AlertRulesApiTests(ClusterFixture fixture) : SharedClusterTe
         }
         using var foreignDelete = await other.DeleteAsync(new Uri($"v1/alerts/{id}", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, foreignDelete.StatusCode);
+        using var badLimit = await admin.GetAsync(new Uri($"v1/alerts/{id}/events?limit=ten", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badLimit.StatusCode);
     }
 }

@@ -101,6 +101,8 @@ public sealed class RejectedEventsTests(ClusterFixture fixture) : SharedClusterT
     [InlineData("limit=0", "limit")]
     [InlineData("cursor=abc", "cursor")]
     [InlineData("from=yesterday", "from")]
+    [InlineData("field=a%00b", "field")]
+    [InlineData("limit=ten", "limit")]
     public async Task A_bad_query_is_refused_with_422_naming_the_parameter(string query, string field)
     {
         var (_, _, client) = await NewTenantAsync("rejected-bad");

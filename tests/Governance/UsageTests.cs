@@ -72,6 +72,7 @@ public sealed class UsageTests(ClusterFixture fixture) : SharedClusterTest(fixtu
     [Theory]
     [InlineData("bucket=1w", "bucket")]
     [InlineData("from=yesterday", "from")]
+    [InlineData("to=0001-01-01T00:00:00Z", "to")]
     [InlineData("from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "to")]
     [InlineData("from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from")]
     public async Task A_bad_usage_query_is_refused_with_422_naming_the_parameter(string query, string field)
