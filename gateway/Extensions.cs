@@ -4,6 +4,7 @@ using Telemetry.Gateway.Alerts;
 using Telemetry.Gateway.Auth;
 using Telemetry.Gateway.Compat;
 using Telemetry.Gateway.Dashboard;
+using Telemetry.Gateway.Erasure;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -149,6 +150,7 @@ public static class Extensions
         app.MapAlertsApi();
         app.MapUsageApi();
         app.MapRejectedApi();
+        app.MapErasureApi();
         app.MapCompatSurfaces(ports);
         app.MapDashboard();
         app.MapMetricsApi();

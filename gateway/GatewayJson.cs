@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Telemetry.Gateway.Alerts;
+using Telemetry.Gateway.Erasure;
 using Telemetry.Gateway.Health;
 using Telemetry.Gateway.Ingest;
 using Telemetry.Gateway.Keys;
@@ -37,6 +38,8 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(UsageResponse))]
 [JsonSerializable(typeof(RejectedPage))]
 [JsonSerializable(typeof(ReplayResponse))]
+[JsonSerializable(typeof(ErasureResponse))]
+[JsonSerializable(typeof(ErasurePage))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

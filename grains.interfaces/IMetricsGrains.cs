@@ -39,12 +39,24 @@ public interface ITenantMetricsGrain : IGrainWithStringKey, IEventCounter
     /// meanwhile each round of counted events tells the tenant's <see cref="ITenantAlertsGrain"/>.
     /// </summary>
     Task<AlertReading> ReadForAlertsAsync(AlertInput[] inputs);
+
+    /// <summary>Takes out of memory what one chunk of an erasure took out of the rollups, once (see <see cref="MetricsRetraction"/>).</summary>
+    Task RetractAsync(MetricsRetraction retraction);
+
+    /// <summary>Loads the metrics again from the rollups, as on activation: what an erasure ends with.</summary>
+    Task ReloadAsync();
 }
 
 /// <summary>One user's live metrics, in memory. Key: <see cref="UserKey.Format"/> of tenant and user.</summary>
 public interface IUserMetricsGrain : IGrainWithStringKey, IEventCounter
 {
     Task<UserMetrics> GetAsync(MetricsWindow window);
+
+    /// <summary>
+    /// Forgets the user's metrics and stored snapshot and counts again what the log still holds of the user: what an
+    /// erasure of the user ends with. Nothing left, nothing stored.
+    /// </summary>
+    Task RecountAsync();
 }
 
 /// <summary>The key of a user's grain: the tenant id (which has no '/') and the user id.</summary>

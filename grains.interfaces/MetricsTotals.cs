@@ -43,6 +43,9 @@ public struct MetricsTotals : IEquatable<MetricsTotals>
 
     public void Add(in CountedEvent e) => Add(Of(e));
 
+    /// <summary>The same totals taken away: what an erasure subtracts.</summary>
+    public readonly MetricsTotals Negated() => new(-Count, -Success, -Failure, -DurationSum, -DurationCount);
+
     public void Add(in MetricsTotals other)
     {
         Count += other.Count;

@@ -18,7 +18,8 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     /// are counted once the log activates again, which must not wait for the tenant's next event.
     /// </summary>
     private static readonly TimeSpan WakeLogEvery = TimeSpan.FromSeconds(5);
-    private readonly MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
+    private MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
+    private long _erasureVersion;
     private LiveMetricsFeed? _feed;
     private DateTimeOffset _alertsWatchUntil;
     private bool _alertsPoked;
@@ -28,17 +29,47 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await LoadAsync(cancellationToken);
+        this.RegisterGrainTimer(PruneAsync, PruneEvery, PruneEvery);
+        this.RegisterGrainTimer(WakeLogAsync, TimeSpan.Zero, WakeLogEvery);
+    }
+
+    public async Task RetractAsync(MetricsRetraction retraction)
+    {
+        if (retraction.Version <= _erasureVersion) return; // the rollups this grain loaded already lacked it
+        if (retraction.Version > _erasureVersion + 1)
+        {
+            // A chunk before it never reached this grain (its worker died between commit and call): start again from SQL.
+            await ReloadAsync();
+            return;
+        }
+        foreach (var cell in retraction.Cells) _metrics.Load(cell.Kind, cell.Index, cell.Type, cell.Totals.Negated());
+        _erasureVersion = retraction.Version;
+        _metrics.Prune(clock.GetUtcNow());
+        if (_feed is { } feed) await feed.ChangedAsync();
+    }
+
+    public async Task ReloadAsync()
+    {
+        // Whatever was applied is at or below the head in PostgreSQL (the log hands on only what the head passed), so the
+        // rollups read now hold all of it; events the log hands on later at or below the new head are skipped.
+        _metrics = new MetricsAggregate(keepDays: true, cacheWindows: true);
+        await LoadAsync(CancellationToken.None);
+        if (_feed is { } feed) await feed.ChangedAsync();
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
-        var (head, rows) = await rollups.LoadAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
-        foreach (var row in rows)
+        var snapshot = await rollups.LoadAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
+        foreach (var row in snapshot.Rows)
         {
             var index = row.Kind == BucketKind.AllTime ? 0 : row.BucketStart.ToUnixTimeSeconds() / MetricsWindows.Of(row.Kind).Seconds;
             _metrics.Load(row.Kind, index, row.Type, row.Totals);
         }
-        _metrics.AppliedSeq = head;
-        LogLoaded(rows.Count, head);
-        this.RegisterGrainTimer(PruneAsync, PruneEvery, PruneEvery);
-        this.RegisterGrainTimer(WakeLogAsync, TimeSpan.Zero, WakeLogEvery);
+        _metrics.AppliedSeq = snapshot.Head;
+        _erasureVersion = snapshot.ErasureVersion;
+        LogLoaded(snapshot.Rows.Count, snapshot.Head);
     }
 
     public Task ApplyAsync(CountedEvent[] events)

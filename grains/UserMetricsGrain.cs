@@ -21,7 +21,7 @@ public sealed class UserMetricsGrain(
     private const int SnapshotEveryEvents = 500;
     private const string MigratedState = "telemetry.user-metrics";
     private const string MigratedUnsaved = "telemetry.user-metrics.unsaved";
-    private readonly MetricsAggregate _metrics = new(keepDays: false, cacheWindows: false);
+    private MetricsAggregate _metrics = new(keepDays: false, cacheWindows: false);
     private int _unsaved;
     private UserMetricsState? _migrated;
 
@@ -52,6 +52,28 @@ public sealed class UserMetricsGrain(
         _unsaved += _metrics.Apply(events);
         _metrics.Prune(clock.GetUtcNow());
         if (_unsaved >= SnapshotEveryEvents) await SaveAsync(CancellationToken.None);
+    }
+
+    public async Task RecountAsync()
+    {
+        var (tenantId, userId) = UserKey.Parse(this.GetPrimaryKeyString());
+        _metrics = new MetricsAggregate(keepDays: false, cacheWindows: false);
+        _unsaved = 0;
+        // From the start of the log: events the erasure left (later ones of the same user id) count again, up to the
+        // head; the log hands on those above it, and skips for this grain any at or below it.
+        var (head, events) = await log.ReadAsync(tenantId, userId, 0);
+        _unsaved = _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
+        _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
+        _metrics.Prune(clock.GetUtcNow());
+        if (_unsaved > 0)
+        {
+            await SaveAsync(CancellationToken.None);
+            return;
+        }
+        snapshot.State = new UserMetricsState();
+        await snapshot.ClearStateAsync();
+        // An empty aggregate that knows its place in the log: the snapshot it would write holds nothing of the user.
+        ReleaseSnapshot();
     }
 
     public Task<UserMetrics> GetAsync(MetricsWindow window)

@@ -110,6 +110,8 @@ public static class Extensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             });
         silo.Services.AddHostedService<AlertWebhookDispatcher>();
+        silo.Services.AddValidatedOptions<ErasureOptions>(configuration.GetSection(ErasureOptions.Section));
+        silo.Services.AddHostedService<UserErasureWorker>();
         // The event log counts into IngestMetrics also in silos without AddTelemetryObservability (the TestingHost's).
         silo.Services.AddMetrics();
         silo.Services.TryAddSingleton<IngestMetrics>();

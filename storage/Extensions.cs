@@ -33,6 +33,7 @@ public static class Extensions
         services.AddSingleton<AlertDeliveryStore>();
         services.AddSingleton<UsageStore>();
         services.AddSingleton<RejectedEventStore>();
+        services.AddSingleton<UserErasureStore>();
         return services;
     }
 

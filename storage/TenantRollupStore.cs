@@ -7,6 +7,8 @@ namespace Telemetry.Storage;
 /// <summary>Reads and prunes the per-bucket rollups that the event log writes as its head moves.</summary>
 public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
 {
+    internal const string HeadAndVersionSql = "SELECT log_head, erasure_version FROM tenants WHERE tenant_id = @tenant";
+
     internal const string LoadSql = """
         SELECT granularity, bucket_start, type, count, success, failure, duration_sum, duration_count
         FROM tenant_rollups
@@ -25,16 +27,20 @@ public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
     /// <summary>One rollup row.</summary>
     public readonly record struct Row(BucketKind Kind, DateTimeOffset BucketStart, string Type, MetricsTotals Totals);
 
-    /// <summary>In one snapshot: the tenant's log head and its rollups (minutes and hours from the given starts).</summary>
-    public async Task<(long Head, List<Row> Rows)> LoadAsync(string tenantId, DateTimeOffset minutesFrom, DateTimeOffset hoursFrom, CancellationToken cancellationToken = default)
+    /// <summary>What a metrics grain loads: the log head and erasure version the rollups reflect, and the rollups.</summary>
+    public sealed record Snapshot(long Head, long ErasureVersion, List<Row> Rows);
+
+    /// <summary>In one snapshot: the tenant's log head, its erasure version and its rollups (minutes and hours from the given starts).</summary>
+    public async Task<Snapshot> LoadAsync(string tenantId, DateTimeOffset minutesFrom, DateTimeOffset hoursFrom, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        long head;
-        await using (var headCommand = new NpgsqlCommand(EventLogReader.HeadSql, connection, transaction))
+        long head = 0, version = 0;
+        await using (var headCommand = new NpgsqlCommand(HeadAndVersionSql, connection, transaction))
         {
             headCommand.Parameters.AddWithValue("tenant", tenantId);
-            head = await headCommand.ExecuteScalarAsync(cancellationToken) is long h ? h : 0;
+            await using var reader = await headCommand.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken)) (head, version) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
         var rows = new List<Row>();
@@ -54,7 +60,7 @@ public sealed class TenantRollupStore(NpgsqlDataSource dataSource)
             }
         }
         await transaction.CommitAsync(cancellationToken);
-        return (head, rows);
+        return new Snapshot(head, version, rows);
     }
 
     /// <summary>Deletes minute rows before <paramref name="minutesFrom"/> and hour rows before <paramref name="hoursFrom"/>.</summary>

@@ -21,6 +21,8 @@ public sealed class IsolationAndScopeTests(ClusterFixture fixture) : SharedClust
         { "POST", "v1/keys", """{"name": "made", "scopes": ["read"]}""", "admin" },
         { "GET", "v1/keys", null, "admin" },
         { "DELETE", "v1/keys/{key}", null, "admin" },
+        { "DELETE", "v1/users/{user}", null, "admin" },
+        { "GET", "v1/erasures", null, "admin" },
     };
 
     [Theory]
