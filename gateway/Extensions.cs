@@ -13,6 +13,7 @@ using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
 using Telemetry.Gateway.Rejected;
+using Telemetry.Gateway.Settings;
 using Telemetry.Gateway.Usage;
 using Telemetry.Observability;
 
@@ -122,6 +123,7 @@ public static class Extensions
         services.AddSingleton<UsageFlusher>().AddHostedService(sp => sp.GetRequiredService<UsageFlusher>());
         services.AddValidatedOptions<RejectedOptions>(configuration.GetSection(RejectedOptions.Section));
         services.AddSingleton<RejectedEventRecorder>();
+        services.AddSingleton<TenantSettingsCache>();
         services.AddSingleton<RejectedEventFlusher>().AddHostedService(sp => sp.GetRequiredService<RejectedEventFlusher>());
         services.AddCompatSurfaces(configuration);
         services.AddDashboard();
@@ -151,6 +153,7 @@ public static class Extensions
         app.MapUsageApi();
         app.MapRejectedApi();
         app.MapErasureApi();
+        app.MapSettingsApi();
         app.MapCompatSurfaces(ports);
         app.MapDashboard();
         app.MapMetricsApi();

@@ -10,6 +10,7 @@ using Telemetry.Gateway.Live;
 using Telemetry.Gateway.Metrics;
 using Telemetry.Gateway.Query;
 using Telemetry.Gateway.Rejected;
+using Telemetry.Gateway.Settings;
 using Telemetry.Gateway.Usage;
 
 namespace Telemetry.Gateway;
@@ -40,6 +41,7 @@ namespace Telemetry.Gateway;
 [JsonSerializable(typeof(ReplayResponse))]
 [JsonSerializable(typeof(ErasureResponse))]
 [JsonSerializable(typeof(ErasurePage))]
+[JsonSerializable(typeof(SettingsResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(LiveResponse))]
 [JsonSerializable(typeof(ProblemDetails))]

@@ -7,10 +7,12 @@ namespace Telemetry.Silo;
 
 /// <summary>
 /// Keeps the weekly partitions of <c>events</c> ready ahead of time and drops those past the
-/// retention. Every silo runs it; the work is idempotent and serialized in PostgreSQL.
+/// retention, and prunes usage and erasure records past theirs. Every silo runs it; the work is idempotent.
 /// </summary>
 public sealed partial class EventPartitionMaintenance(
     EventPartitionStore partitions,
+    UsageStore usage,
+    UserErasureStore erasures,
     IOptions<RetentionOptions> options,
     TimeProvider clock,
     ILogger<EventPartitionMaintenance> logger) : BackgroundService
@@ -20,6 +22,9 @@ public sealed partial class EventPartitionMaintenance(
     {
         var now = clock.GetUtcNow();
         await partitions.EnsureAheadAsync(now, cancellationToken);
+        // Records about events have their own retention: usage is billed, an erasure's record proves it happened.
+        if (options.Value.UsageDays > 0) await usage.PruneAsync(now.AddDays(-options.Value.UsageDays), cancellationToken);
+        if (options.Value.ErasureAuditDays > 0) await erasures.PruneAsync(now.AddDays(-options.Value.ErasureAuditDays), cancellationToken);
         if (options.Value.RetentionDays is not { } days) return [];
         var dropped = await partitions.DropBeforeAsync(now.AddDays(-days), cancellationToken);
         foreach (var name in dropped) LogDropped(name, days);

@@ -34,6 +34,7 @@ public static class Extensions
         services.AddSingleton<UsageStore>();
         services.AddSingleton<RejectedEventStore>();
         services.AddSingleton<UserErasureStore>();
+        services.AddSingleton<TenantSettingsStore>();
         return services;
     }
 

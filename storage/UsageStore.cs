@@ -19,6 +19,9 @@ public sealed class UsageStore(NpgsqlDataSource dataSource)
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         """;
 
+    /// <summary>Hours before @before: usage is kept as long as the retention says (billing periods), not forever.</summary>
+    internal const string PruneSql = "DELETE FROM usage_hourly WHERE hour < @before";
+
     /// <summary>Counts of one kind, at one hour, from one surface (a rejection's reason: the field at fault).</summary>
     public readonly record struct Key(string TenantId, DateTimeOffset Hour, string Surface, string Kind, string Reason);
 
@@ -52,5 +55,12 @@ public sealed class UsageStore(NpgsqlDataSource dataSource)
             rows.Add(new Row(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
         }
         return rows;
+    }
+
+    public async Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PruneSql);
+        command.Parameters.AddWithValue("before", before);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -83,11 +83,11 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
     /// rollups (cut in UTC as the log cuts them); answers what left each bucket. Rows pruned from the rollups match nothing.
     /// </summary>
     internal const string EraseChunkSql = """
-        WITH doomed AS (
-            SELECT seq FROM events WHERE tenant_id = @tenant AND user_id = @user AND seq <= @up_to LIMIT @chunk),
-        gone AS (
-            DELETE FROM events e USING doomed d
-            WHERE e.tenant_id = @tenant AND e.seq = d.seq AND e.user_id = @user
+        WITH gone AS (
+            -- An array of sequence numbers, not a join: each partition is then read by its (tenant, seq) index.
+            DELETE FROM events e
+            WHERE e.tenant_id = @tenant AND e.user_id = @user
+              AND e.seq = ANY (ARRAY(SELECT seq FROM events WHERE tenant_id = @tenant AND user_id = @user AND seq <= @up_to LIMIT @chunk))
             RETURNING e.event_id, e.type, e.status, e.occurred_at, e.duration_ms),
         forgotten AS (
             DELETE FROM event_ids i USING gone g
@@ -143,6 +143,9 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
             rejected_erased = rejected_erased + (SELECT count(*) FROM gone)
         WHERE erasure_id = @id AND status = 'running' AND attempts = @attempt
         """;
+
+    /// <summary>Audit records of requests that ended before @before.</summary>
+    internal const string PruneSql = "DELETE FROM erasures WHERE status IN ('done', 'failed') AND finished_at < @before";
 
     internal const string NoteErrorSql = "UPDATE erasures SET error = @error WHERE erasure_id = @id AND attempts = @attempt";
 
@@ -309,6 +312,13 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("attempt", job.Attempt);
         command.Parameters.AddWithValue("error", error);
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(PruneSql);
+        command.Parameters.AddWithValue("before", before);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static async Task<IReadOnlyList<Erasure>> ReadAsync(NpgsqlCommand command, CancellationToken cancellationToken)

@@ -25,4 +25,18 @@ public sealed class EventDraft
 
     /// <summary>The JSON object text of the properties, as sent; null for none.</summary>
     public string? PropertiesJson { get; set; }
+
+    /// <summary>A validated record as the draft that would make it again (the native API's fields), for a kept copy.</summary>
+    public static EventDraft Of(EventRecord record) => new()
+    {
+        Id = record.Id.ToString("D"),
+        Type = record.Type,
+        Status = record.Status switch { EventStatus.Success => "success", EventStatus.Failure => "failure", _ => null },
+        UserId = record.UserId,
+        SessionId = record.SessionId,
+        Environment = record.Environment,
+        Timestamp = record.Timestamp.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        DurationMs = record.DurationMs,
+        PropertiesJson = record.Properties,
+    };
 }

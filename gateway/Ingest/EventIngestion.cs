@@ -8,7 +8,9 @@ namespace Telemetry.Gateway.Ingest;
 /// Validates drafts and appends the valid ones to the tenant's event log: the path every ingest
 /// surface (native and compatible) takes, so that they all keep the same rules and answers.
 /// </summary>
-public sealed class EventIngestion(TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics, UsageRecorder usage, RejectedEventRecorder rejected)
+public sealed class EventIngestion(
+    TenantLogAppender log, EventValidator validator, Limits.TenantRateLimiter limiter, IngestMetrics metrics, UsageRecorder usage,
+    RejectedEventRecorder rejected, Settings.TenantSettingsCache settings)
 {
     public DateTimeOffset Now() => validator.Now();
 
@@ -27,7 +29,7 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
     /// <summary>Appends records already validated, within the tenant's rate limit.</summary>
     public async Task<AppendOutcome[]> AppendAsync(string tenantId, string surface, EventRecord[] records)
     {
-        await TakeAsync(tenantId, surface, records.Length);
+        await TakeAsync(tenantId, surface, records);
         var outcomes = await log.AppendAsync(tenantId, records);
         Count(tenantId, surface, outcomes);
         return outcomes;
@@ -93,19 +95,26 @@ public sealed class EventIngestion(TenantLogAppender log, EventValidator validat
         return new BatchResponse(accepted, duplicates, items.Count - accepted - duplicates, results!);
     }
 
-    private async ValueTask TakeAsync(string tenantId, string surface, int events)
+    private async ValueTask TakeAsync(string tenantId, string surface, EventRecord[] records)
     {
         try
         {
-            await limiter.TakeAsync(tenantId, events);
+            await limiter.TakeAsync(tenantId, records.Length);
         }
         catch (Limits.TenantRateLimitedException)
         {
-            metrics.RateLimited(tenantId, events);
-            usage.Add(tenantId, surface, UsageRecorder.RateLimited, events);
+            metrics.RateLimited(tenantId, records.Length);
+            usage.Add(tenantId, surface, UsageRecorder.RateLimited, records.Length);
+            if (await settings.KeepsRateLimitedAsync(tenantId))
+            {
+                foreach (var record in records) rejected.Add(tenantId, surface, EventDraft.Of(record), RateLimited, record.ReceivedAt);
+            }
             throw;
         }
     }
+
+    /// <summary>The reason a rate-limited event is kept under, when its tenant keeps them (<c>keep_rate_limited</c>).</summary>
+    private static readonly FieldError[] RateLimited = [new("rate_limit", "was over the tenant's rate limit (429); nothing was stored")];
 
     private void Count(string tenantId, string surface, AppendOutcome[] outcomes)
     {

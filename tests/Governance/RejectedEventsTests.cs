@@ -97,6 +97,72 @@ public sealed class RejectedEventsTests(ClusterFixture fixture) : SharedClusterT
         Assert.Equal(0, none.GetProperty("data").GetArrayLength());
     }
 
+    [Fact]
+    public async Task Rate_limited_events_are_kept_for_replay_only_when_the_tenant_opts_in()
+    {
+        // A burst of 1,000 at one event a second: after 1,000 events at once the tenant is refused for a while.
+        var limited = await Cluster.StartGatewayAsync(new Dictionary<string, string?> { ["RateLimit:EventsPerSecond"] = "1", ["RateLimit:Burst"] = "1000" });
+        var (tenantId, key, client) = await NewTenantAsync("rejected-limited", limited);
+        static JsonObject Batch(int count, string type) =>
+            new() { ["events"] = new JsonArray([.. Enumerable.Range(0, count).Select(_ => (JsonNode)new JsonObject { ["id"] = Guid.CreateVersion7().ToString(), ["type"] = type, ["user_id"] = "u1" })]) };
+        using (var burst = await client.PostAsJsonAsync("v1/events/batch", Batch(1000, "burst")))
+        {
+            Assert.Equal(HttpStatusCode.OK, burst.StatusCode);
+        }
+        using (var dropped = await client.PostAsJsonAsync("v1/events/batch", Batch(3, "not-kept")))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, dropped.StatusCode);
+        }
+
+        Assert.False(JsonDocument.Parse(await client.GetStringAsync(new Uri("v1/settings", UriKind.Relative))).RootElement.GetProperty("keep_rate_limited").GetBoolean());
+        using (var optIn = await client.PatchAsync(new Uri("v1/settings", UriKind.Relative), IngestValidationTests.Json("""{"keep_rate_limited": true}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, optIn.StatusCode);
+            Assert.True(JsonDocument.Parse(await optIn.Content.ReadAsStringAsync()).RootElement.GetProperty("keep_rate_limited").GetBoolean());
+        }
+        var keptBatch = Batch(4, "kept");
+        using (var limitedAgain = await client.PostAsJsonAsync("v1/events/batch", keptBatch))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, limitedAgain.StatusCode);
+        }
+
+        // Kept in the order they came: the later four, and none of the three before the tenant opted in.
+        var page = await ListAsync(client, "?field=rate_limit");
+        Assert.Equal(4, page.GetProperty("data").GetArrayLength());
+        Assert.All(page.GetProperty("data").EnumerateArray(), e => Assert.Equal("kept", e.GetProperty("event").GetProperty("type").GetString()));
+        var ids = page.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("id").GetInt64()).ToArray();
+
+        // Replayed once the tenant is under its limit again (a client waits as Retry-After says): stored once, with their ids.
+        JsonElement results = default;
+        using var unlimited = Cluster.Gateways[0].CreateClient(key);
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var replay = await unlimited.PostAsJsonAsync("v1/rejected/replay", new { ids });
+            if (replay.StatusCode == HttpStatusCode.TooManyRequests) return "still rate-limited";
+            Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+            results = JsonDocument.Parse(await replay.Content.ReadAsStringAsync()).RootElement.GetProperty("results");
+            return null;
+        }, TimeSpan.FromSeconds(30));
+        Assert.All(results.EnumerateArray(), r => Assert.Equal("accepted", r.GetProperty("status").GetString()));
+        var sent = keptBatch["events"]!.AsArray().Select(e => Guid.Parse(e!["id"]!.GetValue<string>())).ToHashSet();
+        Assert.Equal(sent, results.EnumerateArray().Select(r => r.GetProperty("id").GetGuid()).ToHashSet());
+        Assert.Equal(4, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND type = 'kept'", ("t", tenantId)));
+        Assert.Equal(0, await new SqlTruth(Cluster.Database).CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t AND type = 'not-kept'", ("t", tenantId)));
+    }
+
+    [Theory]
+    [InlineData("""{"keep_rate_limited": "yes"}""", "keep_rate_limited")]
+    [InlineData("""{"keep_everything": true}""", "keep_everything")]
+    [InlineData("""[true]""", "body")]
+    public async Task A_bad_settings_change_is_refused_with_422_naming_the_setting(string body, string field)
+    {
+        var (_, _, client) = await NewTenantAsync("settings-bad");
+        using var response = await client.PatchAsync(new Uri("v1/settings", UriKind.Relative), IngestValidationTests.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, text);
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), text);
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("cursor=abc", "cursor")]

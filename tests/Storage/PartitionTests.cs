@@ -50,7 +50,7 @@ public sealed class PartitionTests(ClusterFixture fixture) : SharedClusterTest(f
 
         // "Now" is 2001-01-16 with a retention of 7 days: the cutoff is 2001-01-09, which only the first week ends before.
         var partitions = new EventPartitionStore(Cluster.Database);
-        var maintenance = new EventPartitionMaintenance(partitions, Options.Create(new RetentionOptions { RetentionDays = 7 }),
+        var maintenance = new EventPartitionMaintenance(partitions, new UsageStore(Cluster.Database), new UserErasureStore(Cluster.Database), Options.Create(new RetentionOptions { RetentionDays = 7 }),
             new FixedClock(new DateTimeOffset(2001, 1, 16, 0, 0, 0, TimeSpan.Zero)), NullLogger<EventPartitionMaintenance>.Instance);
         var dropped = await maintenance.RunOnceAsync(CancellationToken.None);
 
@@ -64,6 +64,36 @@ public sealed class PartitionTests(ClusterFixture fixture) : SharedClusterTest(f
         Assert.Equal(0, await sql.CountAsync("SELECT count(*) FROM event_ids WHERE tenant_id = @t AND event_id = @id", ("t", tenantId), ("id", oldId)));
         Assert.Equal(1, await sql.CountAsync("SELECT count(*) FROM event_ids WHERE tenant_id = @t", ("t", tenantId)));
         Assert.Empty(await maintenance.RunOnceAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Usage_and_erasure_records_are_kept_for_their_own_days()
+    {
+        var (tenantId, _) = await Cluster.CreateTenantAsync("records");
+        var at = (int day) => new DateTimeOffset(2001, 1, day, 0, 0, 0, TimeSpan.Zero);
+        await using (var seed = Cluster.Database.CreateCommand("""
+            INSERT INTO usage_hourly (tenant_id, hour, surface, kind, amount) VALUES (@t, @old, 'native', 'accepted', 1), (@t, @new, 'native', 'accepted', 2);
+            INSERT INTO erasures (erasure_id, tenant_id, user_id, requested_by, forget_ids, up_to_seq, status, requested_at, finished_at)
+            VALUES (gen_random_uuid(), @t, 'old', gen_random_uuid(), false, 0, 'done', @old, @old),
+                   (gen_random_uuid(), @t, 'new', gen_random_uuid(), false, 0, 'done', @new, @new),
+                   (gen_random_uuid(), @t, 'open', gen_random_uuid(), false, 0, 'failed', @new, NULL);
+            """))
+        {
+            seed.Parameters.AddWithValue("t", tenantId);
+            seed.Parameters.AddWithValue("old", at(1));
+            seed.Parameters.AddWithValue("new", at(12));
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        // "Now" is 2001-01-16; usage kept 10 days (from 2001-01-06), erasure records 5 days (from 2001-01-11).
+        var maintenance = new EventPartitionMaintenance(new EventPartitionStore(Cluster.Database), new UsageStore(Cluster.Database), new UserErasureStore(Cluster.Database),
+            Options.Create(new RetentionOptions { UsageDays = 10, ErasureAuditDays = 5 }), new FixedClock(at(16)), NullLogger<EventPartitionMaintenance>.Instance);
+        await maintenance.RunOnceAsync(CancellationToken.None);
+
+        var sql = new SqlTruth(Cluster.Database);
+        Assert.Equal(2, await sql.CountAsync("SELECT coalesce(sum(amount), 0) FROM usage_hourly WHERE tenant_id = @t", ("t", tenantId)));
+        Assert.Equal(0, await sql.CountAsync("SELECT count(*) FROM erasures WHERE tenant_id = @t AND user_id = 'old'", ("t", tenantId)));
+        Assert.Equal(2, await sql.CountAsync("SELECT count(*) FROM erasures WHERE tenant_id = @t", ("t", tenantId)));
     }
 
     /// <summary>A clock stopped at one instant.</summary>
