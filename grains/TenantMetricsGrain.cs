@@ -20,6 +20,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     private static readonly TimeSpan WakeLogEvery = TimeSpan.FromSeconds(5);
     private MetricsAggregate _metrics = new(keepDays: true, cacheWindows: true);
     private long _erasureVersion;
+    private readonly Queue<MetricsRetraction> _retractions = new();
     private LiveMetricsFeed? _feed;
     private DateTimeOffset _alertsWatchUntil;
     private bool _alertsPoked;
@@ -43,10 +44,27 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
             await ReloadAsync();
             return;
         }
-        foreach (var cell in retraction.Cells) _metrics.Load(cell.Kind, cell.Index, cell.Type, cell.Totals.Negated());
         _erasureVersion = retraction.Version;
-        _metrics.Prune(clock.GetUtcNow());
-        if (_feed is { } feed) await feed.ChangedAsync();
+        _retractions.Enqueue(retraction);
+        if (ApplyRetractions() && _feed is { } feed) await feed.ChangedAsync();
+    }
+
+    /// <summary>
+    /// Takes out the erasure chunks whose events this grain has counted (it may lag behind the log head the chunk was
+    /// bounded by); answers whether any was. An event the log can no longer hand on (erased, then read back after a
+    /// restart of the log) is subtracted without having been added: the erasure ends with <see cref="ReloadAsync"/>.
+    /// </summary>
+    private bool ApplyRetractions()
+    {
+        var applied = false;
+        while (_retractions.TryPeek(out var next) && next.Head <= _metrics.AppliedSeq)
+        {
+            _retractions.Dequeue();
+            foreach (var cell in next.Cells) _metrics.Load(cell.Kind, cell.Index, cell.Type, cell.Totals.Negated());
+            applied = true;
+        }
+        if (applied) _metrics.Prune(clock.GetUtcNow());
+        return applied;
     }
 
     public async Task ReloadAsync()
@@ -54,6 +72,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
         // Whatever was applied is at or below the head in PostgreSQL (the log hands on only what the head passed), so the
         // rollups read now hold all of it; events the log hands on later at or below the new head are skipped.
         _metrics = new MetricsAggregate(keepDays: true, cacheWindows: true);
+        _retractions.Clear();
         await LoadAsync(CancellationToken.None);
         if (_feed is { } feed) await feed.ChangedAsync();
     }
@@ -75,6 +94,7 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     public Task ApplyAsync(CountedEvent[] events)
     {
         if (_metrics.Apply(events) == 0) return Task.CompletedTask;
+        if (_retractions.Count > 0) ApplyRetractions();
         var now = clock.GetUtcNow();
         _lastEventAt = now;
         // One-way: the alerts grain reads what it needs when it evaluates, never on this grain's path.

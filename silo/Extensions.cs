@@ -78,6 +78,8 @@ public static class Extensions
         {
             o.Invariant = NpgsqlInvariant;
             o.ConnectionString = configuration[DatabaseOptions.ConfigurationKey];
+            // A cleared state leaves no row: an erased user's grain key (tenant and user id) must not stay behind.
+            o.DeleteStateOnClear = true;
         });
         // Orleans's own binary format: compact, and tolerant of added fields through the [Id]s.
         silo.Services.AddKeyedSingleton<IGrainStorageSerializer>(AdoNetGrainStorageName,

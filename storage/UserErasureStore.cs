@@ -280,7 +280,7 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
             await using (var version = new NpgsqlCommand(NextVersionSql, connection, transaction))
             {
                 version.Parameters.AddWithValue("tenant", job.TenantId);
-                retraction = new MetricsRetraction((long)(await version.ExecuteScalarAsync(cancellationToken))!, [.. cells]);
+                retraction = new MetricsRetraction((long)(await version.ExecuteScalarAsync(cancellationToken))!, head, [.. cells]);
             }
             await using var progress = new NpgsqlCommand(ProgressSql, connection, transaction);
             progress.Parameters.AddWithValue("id", job.Id);

@@ -99,6 +99,10 @@ public sealed class UserErasureTests(ClusterFixture fixture, ITestOutputHelper o
         load.AddTenant(tenantId, key);
         await load.StartAsync(workers: 2, batches: 20);
 
+        // The user's grain keeps a snapshot of its metrics, keyed by tenant and user id: the erasure must take the row away.
+        const string snapshotRows = "SELECT count(*) FROM orleans_storage WHERE grain_id_extension = @key";
+        await Eventually.HoldsAsync(async () => await sql.CountAsync(snapshotRows, ("key", $"{tenantId}/{user}")) > 0 ? null : "no snapshot yet", TimeSpan.FromSeconds(30));
+
         started.Restart();
         var erasure = await EraseAsync(client, user);
         Assert.Equal(("pending", false), (erasure.GetProperty("status").GetString(), erasure.GetProperty("forget_ids").GetBoolean()));
@@ -114,6 +118,7 @@ public sealed class UserErasureTests(ClusterFixture fixture, ITestOutputHelper o
         Assert.Equal(1, keyId);
         Assert.False(string.IsNullOrEmpty(done.GetProperty("requested_by").GetProperty("key_name").GetString()));
         Assert.Null(await UserLeftTraceAsync(client, sql, tenantId, user));
+        Assert.Equal(0, await sql.CountAsync(snapshotRows, ("key", $"{tenantId}/{user}")));
         Assert.True(load.Acknowledged(tenantId).Count > 0);
         Assert.Equal(load.Acknowledged(tenantId).Count, await sql.CountAsync("SELECT count(*) FROM events WHERE tenant_id = @t", ("t", tenantId)));
 
