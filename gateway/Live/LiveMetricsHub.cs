@@ -193,6 +193,8 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, TimeProvider 
     {
         private readonly HashSet<Listener> _listeners = [];
         private ILiveMetricsObserver? _reference;
+        private Task _subscribing = Task.CompletedTask;
+        private bool _closed;
         private long _readAtTicks;
 
         public string TenantId => tenantId;
@@ -241,18 +243,33 @@ public sealed partial class LiveMetricsHub(IClusterClient cluster, TimeProvider 
 
         public Task SubscribeAsync()
         {
-            // The reference keeps this object reachable for the grain; it is made once and deleted on unsubscribe.
-            lock (_listeners) _reference ??= cluster.CreateObjectReference<ILiveMetricsObserver>(this);
-            return cluster.GetGrain<ITenantMetricsGrain>(tenantId).SubscribeAsync(_reference);
+            lock (_listeners)
+            {
+                // A feed that was given up stays so: a renewal that raced its removal must not subscribe it again,
+                // which would leave a subscription nobody removes until it lapses.
+                if (_closed) return Task.CompletedTask;
+                // The reference keeps this object reachable for the grain; it is made once and deleted on unsubscribe.
+                var reference = _reference ??= cluster.CreateObjectReference<ILiveMetricsObserver>(this);
+                var subscribing = cluster.GetGrain<ITenantMetricsGrain>(tenantId).SubscribeAsync(reference);
+                _subscribing = subscribing;
+                return subscribing;
+            }
         }
 
         public async Task UnsubscribeAsync()
         {
             ILiveMetricsObserver? reference;
-            lock (_listeners) (reference, _reference) = (_reference, null);
+            Task subscribing;
+            lock (_listeners)
+            {
+                _closed = true;
+                (reference, _reference, subscribing) = (_reference, null, _subscribing);
+            }
             if (reference is null) return;
             try
             {
+                // After the last subscription arrived: sent together, the grain could take the two in either order.
+                await subscribing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 await cluster.GetGrain<ITenantMetricsGrain>(tenantId).UnsubscribeAsync(reference);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)

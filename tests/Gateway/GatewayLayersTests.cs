@@ -25,6 +25,8 @@ public sealed partial class GatewayLayersTests
         ["Alerts"] = 2,
         ["Usage"] = 2,
         ["Rejected"] = 2,
+        ["Erasure"] = 2,
+        ["Settings"] = 2,
         ["Compat"] = 3,
         [""] = 4,
     };
