@@ -37,12 +37,14 @@ public sealed class ProcessCluster(PostgresServer postgres, string prefix, ITest
 
     /// <summary>
     /// Starts a gateway process (on <paramref name="port"/>, to restart one where its clients
-    /// expect it) and waits until it answers ready; answers its base address.
+    /// expect it; <paramref name="settings"/> as environment, e.g. <c>RateLimit__EventsPerSecond</c>)
+    /// and waits until it answers ready; answers its base address.
     /// </summary>
-    public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name, int? port = null)
+    public async Task<(ServiceProcess Process, Uri Address)> StartGatewayAsync(string name, int? port = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var httpPort = port?.ToString(CultureInfo.InvariantCulture) ?? LoopbackPort.FreeSetting();
-        var gateway = Start("gateway", name, new Dictionary<string, string?> { ["TELEMETRY_HTTP_PORT"] = httpPort });
+        var environment = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>()) { ["TELEMETRY_HTTP_PORT"] = httpPort };
+        var gateway = Start("gateway", name, environment);
         var address = new Uri($"http://127.0.0.1:{httpPort}/");
         await WaitReadyAsync(gateway, address);
         return (gateway, address);
