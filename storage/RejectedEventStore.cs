@@ -7,8 +7,9 @@ namespace Telemetry.Storage;
 public sealed class RejectedEventStore(NpgsqlDataSource dataSource)
 {
     internal const string AddSql = """
-        INSERT INTO rejected_events (tenant_id, surface, event_id, event, fields, reasons, received_at)
-        SELECT t, s, e, ev, string_to_array(f, ','), r, at FROM unnest(@tenants, @surfaces, @ids, @events, @fields, @reasons, @received) AS x(t, s, e, ev, f, r, at)
+        INSERT INTO rejected_events (tenant_id, surface, event_id, event, fields, reasons, received_at, user_id)
+        SELECT t, s, e, ev, string_to_array(f, ','), r, at, u
+        FROM unnest(@tenants, @surfaces, @ids, @events, @fields, @reasons, @received, @users) AS x(t, s, e, ev, f, r, at, u)
         """;
 
     /// <summary>Keeps each named tenant's newest @max rows.</summary>
@@ -41,8 +42,8 @@ public sealed class RejectedEventStore(NpgsqlDataSource dataSource)
         FROM unnest(@ids, @statuses) AS x(id, s) WHERE tenant_id = @tenant AND rejected_id = x.id
         """;
 
-    /// <summary>A refused event to keep: the fields at fault and the errors' JSON.</summary>
-    public sealed record NewRejection(string TenantId, string Surface, Guid? EventId, string Event, IReadOnlyList<string> Fields, string Reasons, DateTimeOffset ReceivedAt);
+    /// <summary>A refused event to keep: the fields at fault, the errors' JSON, and its user (text PostgreSQL can hold) for erasure.</summary>
+    public sealed record NewRejection(string TenantId, string Surface, Guid? EventId, string Event, IReadOnlyList<string> Fields, string Reasons, DateTimeOffset ReceivedAt, string? UserId);
 
     /// <summary>A kept refused event.</summary>
     public sealed record Rejection(long Id, string Surface, Guid? EventId, string Event, string Reasons, DateTimeOffset ReceivedAt, DateTimeOffset? ReplayedAt, string? ReplayStatus);
@@ -60,6 +61,7 @@ public sealed class RejectedEventStore(NpgsqlDataSource dataSource)
         add.Parameters.AddWithValue("fields", rejections.Select(r => string.Join(',', r.Fields)).ToArray());
         add.Parameters.AddWithValue("reasons", rejections.Select(r => r.Reasons).ToArray());
         add.Parameters.AddWithValue("received", rejections.Select(r => r.ReceivedAt).ToArray());
+        add.Parameters.Add(new NpgsqlParameter("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rejections.Select(r => (object?)r.UserId ?? DBNull.Value).ToArray() });
         batch.BatchCommands.Add(add);
         var trim = new NpgsqlBatchCommand(TrimSql);
         trim.Parameters.AddWithValue("tenants", rejections.Select(r => r.TenantId).Distinct().ToArray());

@@ -136,7 +136,7 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
     internal const string FinishSql = """
         WITH gone AS (
             DELETE FROM rejected_events
-            WHERE tenant_id = @tenant AND (event::jsonb ->> 'user_id') = @user
+            WHERE tenant_id = @tenant AND user_id = @user
             RETURNING 1)
         UPDATE erasures
         SET status = 'done', finished_at = now(), lease_until = NULL, error = NULL,

@@ -33,7 +33,7 @@ public sealed class RejectedEventRecorder
         try
         {
             rejection = new RejectedEventStore.NewRejection(tenantId, surface, Guid.TryParseExact(draft.Id, "D", out var id) ? id : null,
-                NativeJson(draft), [.. errors.Select(e => Clean(e.Field)).Distinct()], ErrorsJson(errors), receivedAt);
+                NativeJson(draft), [.. errors.Select(e => Clean(e.Field)).Distinct()], ErrorsJson(errors), receivedAt, draft.UserId is { } user ? Clean(user) : null);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException)
         {
