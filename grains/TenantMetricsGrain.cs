@@ -71,22 +71,33 @@ public sealed partial class TenantMetricsGrain(TenantRollupStore rollups, TimePr
     {
         // Whatever was applied is at or below the head in PostgreSQL (the log hands on only what the head passed), so the
         // rollups read now hold all of it; events the log hands on later at or below the new head are skipped.
-        _metrics = new MetricsAggregate(keepDays: true, cacheWindows: true);
+        try
+        {
+            await LoadAsync(CancellationToken.None);
+        }
+        catch
+        {
+            // What it held is no longer right, and what it read is not whole: a new activation loads again.
+            DeactivateOnIdle();
+            throw;
+        }
         _retractions.Clear();
-        await LoadAsync(CancellationToken.None);
         if (_feed is { } feed) await feed.ChangedAsync();
     }
 
+    /// <summary>Loads the rollups into a new aggregate and swaps it in only once it is whole.</summary>
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var snapshot = await rollups.LoadAsync(this.GetPrimaryKeyString(), now - MetricsAggregate.MinuteHorizon, now - MetricsAggregate.HourHorizon, cancellationToken);
+        var metrics = new MetricsAggregate(keepDays: true, cacheWindows: true);
         foreach (var row in snapshot.Rows)
         {
             var index = row.Kind == BucketKind.AllTime ? 0 : row.BucketStart.ToUnixTimeSeconds() / MetricsWindows.Of(row.Kind).Seconds;
-            _metrics.Load(row.Kind, index, row.Type, row.Totals);
+            metrics.Load(row.Kind, index, row.Type, row.Totals);
         }
-        _metrics.AppliedSeq = snapshot.Head;
+        metrics.AppliedSeq = snapshot.Head;
+        _metrics = metrics;
         _erasureVersion = snapshot.ErasureVersion;
         LogLoaded(snapshot.Rows.Count, snapshot.Head);
     }

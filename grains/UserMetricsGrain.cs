@@ -57,14 +57,25 @@ public sealed class UserMetricsGrain(
     public async Task RecountAsync()
     {
         var (tenantId, userId) = UserKey.Parse(this.GetPrimaryKeyString());
-        _metrics = new MetricsAggregate(keepDays: false, cacheWindows: false);
-        _unsaved = 0;
         // From the start of the log: events the erasure left (later ones of the same user id) count again, up to the
-        // head; the log hands on those above it, and skips for this grain any at or below it.
-        var (head, events) = await log.ReadAsync(tenantId, userId, 0);
-        _unsaved = _metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
-        _metrics.AppliedSeq = Math.Max(_metrics.AppliedSeq, head);
-        _metrics.Prune(clock.GetUtcNow());
+        // head; the log hands on those above it, and skips for this grain any at or below it. Counted apart and swapped
+        // in once read: a failed read leaves this activation to be replaced, never to save half an aggregate.
+        EventLogReader.UserLog read;
+        try
+        {
+            read = await log.ReadAsync(tenantId, userId, 0);
+        }
+        catch
+        {
+            _unsaved = 0; // what it holds may be what was erased: never saved
+            DeactivateOnIdle();
+            throw;
+        }
+        var metrics = new MetricsAggregate(keepDays: false, cacheWindows: false);
+        _unsaved = metrics.Apply(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(read.Events));
+        metrics.AppliedSeq = Math.Max(metrics.AppliedSeq, read.Head);
+        metrics.Prune(clock.GetUtcNow());
+        _metrics = metrics;
         if (_unsaved > 0)
         {
             await SaveAsync(CancellationToken.None);

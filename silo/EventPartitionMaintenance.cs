@@ -22,13 +22,26 @@ public sealed partial class EventPartitionMaintenance(
     {
         var now = clock.GetUtcNow();
         await partitions.EnsureAheadAsync(now, cancellationToken);
-        // Records about events have their own retention: usage is billed, an erasure's record proves it happened.
-        if (options.Value.UsageDays > 0) await usage.PruneAsync(now.AddDays(-options.Value.UsageDays), cancellationToken);
-        if (options.Value.ErasureAuditDays > 0) await erasures.PruneAsync(now.AddDays(-options.Value.ErasureAuditDays), cancellationToken);
+        // Records about events have their own retention: usage is billed, an erasure's record proves it happened. Each
+        // step fails alone: a failed prune must not stop the events' own retention, itself a duty.
+        if (options.Value.UsageDays > 0) await AloneAsync(() => usage.PruneAsync(now.AddDays(-options.Value.UsageDays), cancellationToken), "usage");
+        if (options.Value.ErasureAuditDays > 0) await AloneAsync(() => erasures.PruneAsync(now.AddDays(-options.Value.ErasureAuditDays), cancellationToken), "erasure records");
         if (options.Value.RetentionDays is not { } days) return [];
         var dropped = await partitions.DropBeforeAsync(now.AddDays(-days), cancellationToken);
         foreach (var name in dropped) LogDropped(name, days);
         return dropped;
+    }
+
+    private async Task AloneAsync(Func<Task<int>> prune, string what)
+    {
+        try
+        {
+            await prune();
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            LogPruneFailed(ex, what);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,6 +72,9 @@ public sealed partial class EventPartitionMaintenance(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event partition maintenance gave up waiting for a lock behind long reads ({Reason}); it runs again at the next interval")]
     private partial void LogLockTimeout(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning {What} failed; it runs again at the next interval")]
+    private partial void LogPruneFailed(Exception ex, string what);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Event partition maintenance failed; it runs again at the next interval")]
     private partial void LogFailed(Exception ex);

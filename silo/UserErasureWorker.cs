@@ -65,12 +65,12 @@ public sealed partial class UserErasureWorker(
             }
             if (chunk.Retraction is { } retraction) await tenant.RetractAsync(retraction);
             if (chunk.Erased == o.ChunkEvents) continue;
-            if (chunk.Head >= job.UpToSeq) break;
+            if (chunk.Head >= chunk.UpToSeq) break;
 
             // Events acknowledged before the request may not be counted yet (the head has not passed them): they are
             // erased once it has. A log whose silo died is woken, as the metrics grains do.
             waitingSince ??= clock.GetUtcNow();
-            if (clock.GetUtcNow() - waitingSince > o.HeadWait) throw new TimeoutException($"The tenant's log head stayed at {chunk.Head}, below {job.UpToSeq}.");
+            if (clock.GetUtcNow() - waitingSince > o.HeadWait) throw new TimeoutException($"The tenant's log head stayed at {chunk.Head}, below {chunk.UpToSeq}.");
             await grains.GetGrain<ITenantEventLogGrain>(job.TenantId).WakeAsync();
             await Task.Delay(HeadPoll, clock, stoppingToken);
         }

@@ -29,7 +29,17 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
         RETURNING erasure_id
         """;
 
-    internal const string OpenSql = "SELECT erasure_id FROM erasures WHERE tenant_id = @tenant AND user_id = @user AND status IN ('pending', 'running')";
+    /// <summary>
+    /// Asked again while open, the request widens to what the new one asks: the events stored since, and the ids too when
+    /// the new one says so. A running attempt takes the new bound at its next chunk.
+    /// </summary>
+    internal const string OpenSql = """
+        UPDATE erasures
+        SET up_to_seq = greatest(up_to_seq, coalesce((SELECT max(seq) FROM events WHERE tenant_id = @tenant), 0)),
+            forget_ids = forget_ids OR @forget
+        WHERE tenant_id = @tenant AND user_id = @user AND status IN ('pending', 'running')
+        RETURNING erasure_id
+        """;
 
     internal const string GetSql = $"""
         SELECT {Columns}
@@ -68,14 +78,15 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Renews the lease of this attempt and locks the tenant's row the way the log's head moves do (before the rollups),
     /// so the two never wait on each other in opposite orders. Answers the log head: only events at or below it are
-    /// counted in the rollups, so only those may be erased with their contributions.
+    /// counted in the rollups, so only those may be erased with their contributions; and the request's bound and choice as
+    /// they are now (a second request for the user widens them).
     /// </summary>
     internal const string RenewSql = """
         WITH job AS (
             UPDATE erasures SET lease_until = now() + @lease
             WHERE erasure_id = @id AND status = 'running' AND attempts = @attempt
-            RETURNING tenant_id)
-        SELECT t.log_head FROM tenants t JOIN job j ON j.tenant_id = t.tenant_id FOR NO KEY UPDATE OF t
+            RETURNING tenant_id, up_to_seq, forget_ids)
+        SELECT t.log_head, j.up_to_seq, j.forget_ids FROM tenants t JOIN job j ON j.tenant_id = t.tenant_id FOR NO KEY UPDATE OF t
         """;
 
     /// <summary>
@@ -159,10 +170,10 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
     public sealed record Claimed(Guid Id, string TenantId, string UserId, bool ForgetIds, long UpToSeq, int Attempt);
 
     /// <summary>
-    /// What one chunk did: events and ids deleted, the log head it was bounded by, and the retraction the tenant's
+    /// What one chunk did: events and ids deleted, the log head and the request's bound it was bounded by, and the retraction the tenant's
     /// metrics grain must apply (null when nothing was deleted). Null as a whole when the attempt lost its lease.
     /// </summary>
-    public sealed record Chunk(int Erased, long Forgotten, long Head, MetricsRetraction? Retraction);
+    public sealed record Chunk(int Erased, long Forgotten, long Head, long UpToSeq, MetricsRetraction? Retraction);
 
     /// <summary>Records a request, or finds the one open for the same user. Created tells which.</summary>
     public async Task<(Erasure Erasure, bool Created)> RequestAsync(string tenantId, string userId, Guid keyId, bool forgetIds, CancellationToken cancellationToken = default)
@@ -186,6 +197,7 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
             {
                 open.Parameters.AddWithValue("tenant", tenantId);
                 open.Parameters.AddWithValue("user", userId);
+                open.Parameters.AddWithValue("forget", forgetIds);
                 if (await open.ExecuteScalarAsync(cancellationToken) is Guid existing && await GetAsync(tenantId, existing, cancellationToken) is { } found)
                 {
                     return (found, false);
@@ -230,14 +242,16 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-        long head;
+        long head, upTo;
+        bool forget;
         await using (var renew = new NpgsqlCommand(RenewSql, connection, transaction))
         {
             renew.Parameters.AddWithValue("id", job.Id);
             renew.Parameters.AddWithValue("attempt", job.Attempt);
             renew.Parameters.AddWithValue("lease", lease);
-            if (await renew.ExecuteScalarAsync(cancellationToken) is not long h) return null;
-            head = h;
+            await using var row = await renew.ExecuteReaderAsync(cancellationToken);
+            if (!await row.ReadAsync(cancellationToken)) return null;
+            (head, upTo, forget) = (row.GetInt64(0), row.GetInt64(1), row.GetBoolean(2));
         }
 
         var cells = new List<RetractedCell>();
@@ -247,9 +261,9 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
         {
             erase.Parameters.AddWithValue("tenant", job.TenantId);
             erase.Parameters.AddWithValue("user", job.UserId);
-            erase.Parameters.AddWithValue("up_to", Math.Min(job.UpToSeq, head));
+            erase.Parameters.AddWithValue("up_to", Math.Min(upTo, head));
             erase.Parameters.AddWithValue("chunk", chunk);
-            erase.Parameters.AddWithValue("forget", job.ForgetIds);
+            erase.Parameters.AddWithValue("forget", forget);
             await using var reader = await erase.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -290,7 +304,7 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
             await progress.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
-        return new Chunk((int)erased, forgotten, head, retraction);
+        return new Chunk((int)erased, forgotten, head, upTo, retraction);
     }
 
     /// <summary>Erases the user's refused events and marks the request done; false when the attempt lost its lease.</summary>

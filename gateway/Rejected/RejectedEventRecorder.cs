@@ -33,7 +33,7 @@ public sealed class RejectedEventRecorder
         try
         {
             rejection = new RejectedEventStore.NewRejection(tenantId, surface, Guid.TryParseExact(draft.Id, "D", out var id) ? id : null,
-                NativeJson(draft), [.. errors.Select(e => Clean(e.Field)).Distinct()], ErrorsJson(errors), receivedAt, draft.UserId is { } user ? Clean(user) : null);
+                NativeJson(draft), [.. errors.Select(e => Clean(e.Field)).Distinct()], ErrorsJson(errors), receivedAt, UserOf(draft));
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or JsonException)
         {
@@ -91,6 +91,13 @@ public sealed class RejectedEventRecorder
     {
         if (value is not null) json.WriteString(name, Clean(value));
     }
+
+    /// <summary>
+    /// The user as stored events carry it, for an erasure to find: as sent when PostgreSQL can hold it (an event's user id
+    /// may hold control characters other than NUL), else cleaned like the kept copy.
+    /// </summary>
+    private static string? UserOf(EventDraft draft) =>
+        draft.UserId is not { } user ? null : TextRules.IsWellFormed(user) && !user.Contains('\0', StringComparison.Ordinal) ? user : Clean(user);
 
     /// <summary>
     /// Lone surrogates (which JSON cannot carry as text) and control characters (NUL, which PostgreSQL's text cannot
