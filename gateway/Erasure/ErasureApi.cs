@@ -35,7 +35,7 @@ public static class ErasureApi
     {
         var errors = new List<FieldError>();
         // The rule an event's user_id follows: anything else was never stored, and PostgreSQL could not hold some of it.
-        if (TextRules.Length(userId) is < 1 or > EventValidator.MaxUserIdLength || !TextRules.IsWellFormed(userId))
+        if (!EventValidator.CouldBeUserId(userId))
         {
             errors.Add(new FieldError("user_id", $"must be 1 to {EventValidator.MaxUserIdLength} characters of well-formed text"));
         }

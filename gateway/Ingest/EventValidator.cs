@@ -10,6 +10,9 @@ public sealed partial class EventValidator(TimeProvider clock)
 {
     public const int MaxTypeLength = 128;
     public const int MaxUserIdLength = 256;
+
+    /// <summary>Whether a user id named in a path could belong to a stored event (its length and well-formed text).</summary>
+    public static bool CouldBeUserId(string userId) => TextRules.Length(userId) is >= 1 and <= MaxUserIdLength && TextRules.IsWellFormed(userId);
     public const int MaxSessionIdLength = 256;
     public const int MaxEnvironmentLength = 64;
     public const int MaxPropertiesBytes = 32 * 1024;

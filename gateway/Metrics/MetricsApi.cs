@@ -73,7 +73,7 @@ public static class MetricsApi
         string userId, string? window, HttpContext http, IClusterClient cluster, Limits.UserReadLimiter limiter)
     {
         if (!MetricsWindows.TryParseWindow(window, out var w)) return Problems.Validation([new FieldError("window", MetricsWindows.WindowRule)]);
-        if (TextRules.Length(userId) is < 1 or > EventValidator.MaxUserIdLength || !TextRules.IsWellFormed(userId)) return UserNotFound();
+        if (!EventValidator.CouldBeUserId(userId)) return UserNotFound();
         limiter.Take(http.User.TenantId());
 
         var metrics = await cluster.GetGrain<IUserMetricsGrain>(UserKey.Format(http.User.TenantId(), userId)).GetAsync(w);
