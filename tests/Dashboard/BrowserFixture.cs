@@ -16,6 +16,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     // WCAG 2.1 levels A and AA: contrast, names of controls, landmarks, what axe can judge of a page.
     private static readonly AxeRunOptions AccessibilityRules = new() { RunOnly = RunOnlyOptions.Tags("wcag2a", "wcag2aa", "wcag21a", "wcag21aa") };
 
+    private static readonly Lock ScreenshotsGate = new();
+    private static bool _screenshotsCleared;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
 
@@ -37,9 +39,14 @@ public sealed class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException(
                 $"No Chromium at {executable}: the dashboard's tests need Debian's (apt-get install chromium; ./telemetry test does it as root, .ci/run always), or TELEMETRY_CHROMIUM pointing at one.");
         }
-        // A screenshot left from an earlier run would pass for this run's.
-        if (Directory.Exists(ScreenshotDirectory)) Directory.Delete(ScreenshotDirectory, recursive: true);
-        Directory.CreateDirectory(ScreenshotDirectory);
+        // A screenshot left from an earlier run would pass for this run's; emptied once a run, since other test classes
+        // (the TypeScript SDK's browser test) start a browser of their own after the dashboard's took its screenshots.
+        lock (ScreenshotsGate)
+        {
+            if (!_screenshotsCleared && Directory.Exists(ScreenshotDirectory)) Directory.Delete(ScreenshotDirectory, recursive: true);
+            _screenshotsCleared = true;
+            Directory.CreateDirectory(ScreenshotDirectory);
+        }
         // Expectations poll visible state; a push and the reads it triggers take well under this.
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
