@@ -72,7 +72,7 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
             finished_at = CASE WHEN e.attempts >= @max_attempts THEN now() END,
             started_at = coalesce(e.started_at, now()), lease_until = now() + @lease, attempts = e.attempts + 1, claimed_by = @silo
         FROM next WHERE e.erasure_id = next.erasure_id
-        RETURNING e.erasure_id, e.tenant_id, e.user_id, e.forget_ids, e.up_to_seq, e.attempts, e.status
+        RETURNING e.erasure_id, e.tenant_id, e.user_id, e.attempts, e.status
         """;
 
     /// <summary>
@@ -166,8 +166,8 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
         DateTimeOffset RequestedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
         long EventsErased, long IdsForgotten, long RejectedErased, string? Error);
 
-    /// <summary>A request claimed by one attempt of a worker.</summary>
-    public sealed record Claimed(Guid Id, string TenantId, string UserId, bool ForgetIds, long UpToSeq, int Attempt);
+    /// <summary>A request claimed by one attempt of a worker (its bound and choice are read at each chunk: they may widen).</summary>
+    public sealed record Claimed(Guid Id, string TenantId, string UserId, int Attempt);
 
     /// <summary>
     /// What one chunk did: events and ids deleted, the log head and the request's bound it was bounded by, and the retraction the tenant's
@@ -233,8 +233,8 @@ public sealed class UserErasureStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("max_attempts", maxAttempts);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(6) != "running") return null;
-        return new Claimed(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3), reader.GetInt64(4), reader.GetInt32(5));
+        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(4) != "running") return null;
+        return new Claimed(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
     }
 
     /// <summary>Erases up to <paramref name="chunk"/> of the user's events within the request's bound and the log head, in one transaction.</summary>

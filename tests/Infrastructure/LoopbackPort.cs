@@ -47,7 +47,7 @@ public static class LoopbackPort
             using var any = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
             any.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
             using var loopback = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            any.Dispose();
+            any.Dispose(); // the dual-stack socket holds 127.0.0.1 too: let go before checking loopback alone
             loopback.Bind(new IPEndPoint(IPAddress.Loopback, port));
             return true;
         }
